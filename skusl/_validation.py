@@ -4,9 +4,79 @@ import numbers
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import check_array, validate_data
 
 from ._backends._resolve import is_cupy_array
+
+SPARSE_MESSAGE = (
+    "sparse input is not supported: skusl works on dense embeddings. "
+    "Convert with X.toarray(), or reduce a wide sparse matrix first "
+    "(e.g. sklearn.decomposition.TruncatedSVD)."
+)
+
+
+def _check_shape_and_kind(X, name):
+    """Errors that name the fix for the shapes and dtypes numpy would reject late."""
+    if sp.issparse(X):
+        raise ValueError(SPARSE_MESSAGE.replace("X.toarray", f"{name}.toarray"))
+    ndim = getattr(X, "ndim", None)
+    if ndim is not None and ndim > 2:
+        raise ValueError(
+            f"{name} must be 2-D (n_samples, n_features), got shape {X.shape}; "
+            f"flatten each sample first, e.g. {name}.reshape(len({name}), -1)."
+        )
+    dtype = getattr(X, "dtype", None)
+    if dtype is not None and dtype.kind in "OUSV":
+        try:  # a TypeError (e.g. a dict in the array) passes: scikit-learn's convention
+            X = np.asarray(X, dtype=np.float64)
+        except ValueError as exc:
+            raise ValueError(
+                f"{name} must hold numbers, got dtype {dtype} with a value that is not "
+                f"a number ({exc}); convert it with {name}.astype(float) after fixing "
+                "those entries."
+            ) from None
+    if dtype is not None and dtype.kind == "c":
+        raise ValueError(f"Complex data not supported: {name} is complex; pass real "
+                         f"features (e.g. {name}.real or numpy.abs({name})).")
+    if getattr(X, "dtype", None) == np.float16:
+        X = X.astype(np.float32)
+    return X
+
+
+def check_finite(X, name="X"):
+    """Raise a ``ValueError`` naming the first rows that hold NaN or infinity."""
+    xp = np if not is_cupy_array(X) else __import__("cupy")
+    bad = ~xp.isfinite(X).all(axis=1) if X.ndim == 2 else ~xp.isfinite(X)
+    if bool(bad.any()):
+        rows = [int(i) for i in xp.flatnonzero(bad)[:5].tolist()]
+        more = int(bad.sum()) - len(rows)
+        listed = ", ".join(map(str, rows)) + (f" and {more} more" if more > 0 else "")
+        raise ValueError(
+            f"{name} contains NaN or infinity in row(s) {listed}; drop or impute them "
+            f"first, e.g. {name}[numpy.isfinite({name}).all(axis=1)] or "
+            "sklearn.impute.SimpleImputer."
+        )
+    return X
+
+
+def check_points(X, name="X", *, allow_cupy=True):
+    """Validate the input of a public array function (no estimator involved).
+
+    Lists and other array-likes are converted; int, bool and float16 become
+    float64 / float32 as in :func:`check_embeddings`. Sparse, 1-D, 3-D,
+    empty, complex, non-numeric and non-finite input raise a ``ValueError``
+    that names the fix. CuPy arrays are checked on the device.
+
+    Returns
+    -------
+    X : C-contiguous float32 or float64 array of shape (n_samples, n_features)
+    """
+    if allow_cupy and is_cupy_array(X):
+        return _check_cupy(None, X, reset=False, name=name)
+    X = _check_shape_and_kind(X, name)
+    X = check_array(X, dtype=(np.float64, np.float32), ensure_all_finite=False,
+                    ensure_min_samples=1, input_name=name, order="C")
+    return check_finite(X, name)
 
 
 def check_embeddings(estimator, X, *, reset=True, allow_cupy=False):
@@ -31,20 +101,18 @@ def check_embeddings(estimator, X, *, reset=True, allow_cupy=False):
     X : ndarray (or CuPy array) of shape (n_samples, n_features)
     """
     if allow_cupy and is_cupy_array(X):
-        return _check_cupy(estimator, X, reset=reset)
-    if sp.issparse(X):
-        raise ValueError(
-            "sparse input is not supported: skusl works on dense embeddings. "
-            "Convert with X.toarray(), or reduce a wide sparse matrix first "
-            "(e.g. sklearn.decomposition.TruncatedSVD)."
-        )
-    if getattr(X, "dtype", None) == np.float16:
-        X = X.astype(np.float32)
-    return validate_data(estimator, X, reset=reset, dtype=(np.float64, np.float32),
-                         ensure_min_samples=1)
+        X = _check_cupy(estimator, X, reset=reset)
+    else:
+        X = _check_shape_and_kind(X, "X")
+        X = validate_data(estimator, X, reset=reset, dtype=(np.float64, np.float32),
+                          ensure_min_samples=1, ensure_all_finite=False)
+        check_finite(X)
+    if not getattr(estimator, "normalize", True):
+        check_distance_range(X)
+    return X
 
 
-def _check_cupy(estimator, X, *, reset):
+def _check_cupy(estimator, X, *, reset, name="X"):
     import cupy as cp
 
     if X.ndim != 2:
@@ -56,8 +124,9 @@ def _check_cupy(estimator, X, *, reset):
         X = X.astype(cp.float32)
     elif X.dtype not in (cp.float32, cp.float64):
         X = X.astype(cp.float64)
-    if not bool(cp.isfinite(X).all()):
-        raise ValueError("Input X contains NaN or infinity; remove or impute those rows.")
+    check_finite(X, name)
+    if estimator is None:
+        return cp.ascontiguousarray(X)
     if reset:
         estimator.n_features_in_ = X.shape[1]
     elif X.shape[1] != estimator.n_features_in_:
@@ -67,10 +136,82 @@ def _check_cupy(estimator, X, *, reset):
 
 
 def normalize_rows(X):
-    """L2-normalise rows; all-zero rows stay zero (NumPy or CuPy)."""
-    norms = (X * X).sum(axis=1) ** 0.5
+    """L2-normalise rows; all-zero rows stay zero (NumPy or CuPy).
+
+    Rows whose squared norm overflows or falls near the subnormal range
+    (float64 values above ~1e154 or below ~1e-146, float32 above ~1e19 or
+    below ~3e-16) are first scaled by a power of two near their largest
+    absolute value (exact), so they normalise to the same bits as the row
+    at an ordinary scale; the others take the plain path (``X / norm``).
+    """
+    xp = np if not is_cupy_array(X) else __import__("cupy")
+    finfo = np.finfo(X.dtype)
+    with np.errstate(over="ignore", under="ignore"):
+        sq = (X * X).sum(axis=1)
+    unsafe = ~(sq < finfo.max) | (sq < finfo.tiny / finfo.eps)
+    if bool(unsafe.any()):  # rare: the extra pass only runs here
+        unsafe &= xp.abs(X).max(axis=1) > 0  # all-zero rows stay zero
+    if bool(unsafe.any()):
+        X = X.copy()
+        rows = xp.flatnonzero(unsafe)
+        part = X[rows]
+        # A power of two per row (exact): such a row normalises to the same
+        # bits as the row at an ordinary scale.
+        exponent = xp.frexp(xp.abs(part).max(axis=1))[1]
+        part = xp.ldexp(part, -exponent[:, None].astype(xp.int32))
+        X[rows] = part
+        sq[rows] = (part * part).sum(axis=1)
+    norms = sq ** 0.5
     norms[norms == 0] = 1
     return X / norms[:, None]
+
+
+def rows_to_float32(X):
+    """A float32 copy of ``X`` for estimators that normalise rows afterwards.
+
+    Rows whose magnitude float32 cannot hold (float64 input above ~1e18 or
+    whose largest value is below ~1e-18) are first scaled by a power of two
+    (exact); normalisation removes the scale, so they end up as they would at
+    an ordinary scale. Other rows are cast as ``X.astype(float32)`` would.
+    """
+    if X.dtype == np.float32:
+        return X
+    max_abs = np.abs(X).max(axis=1) if X.size else np.zeros(X.shape[0])
+    unsafe = (max_abs > 2.0 ** 60) | ((max_abs < 2.0 ** -60) & (max_abs > 0))
+    if unsafe.any():
+        X = X.copy()
+        exponent = np.frexp(max_abs[unsafe])[1]
+        X[unsafe] = np.ldexp(X[unsafe], -exponent[:, None].astype(np.int32))
+    return X.astype(np.float32)
+
+
+def check_distance_range(X, name="X"):
+    """Refuse values whose squared distances overflow or underflow the dtype.
+
+    Called for estimators that work on raw features (``normalize=False``):
+    their distances and utilities are not scale invariant, so skusl cannot
+    rescale silently. Values above ~1e154 (float64) / ~1e19 (float32), or
+    whose largest magnitude is below ~1e-146 / ~3e-16, are refused with the
+    fix.
+    """
+    if X.size == 0:
+        return X
+    finfo = np.finfo(X.dtype)
+    max_abs = float(abs(X).max())
+    n_features = X.shape[1]
+    if max_abs * max_abs * 4.0 * n_features >= float(finfo.max):
+        raise ValueError(
+            f"{name} holds values up to {max_abs:.3g}, whose squared distances overflow "
+            f"{X.dtype}; rescale it first (e.g. {name} / numpy.abs({name}).max()) or pass "
+            "normalize=True."
+        )
+    if 0 < max_abs and max_abs * max_abs < float(finfo.tiny) / float(finfo.eps):
+        raise ValueError(
+            f"{name}'s largest value is {max_abs:.3g}: squared distances would underflow "
+            f"{X.dtype}; rescale it first (e.g. {name} / numpy.abs({name}).max()) or pass "
+            "normalize=True."
+        )
+    return X
 
 
 def check_n_select(n_select, n_samples):

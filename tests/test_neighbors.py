@@ -136,3 +136,120 @@ def test_bad_method_and_backend():
         kneighbors(X, 3, neighbors="fast")
     with pytest.raises(ValueError, match="backend='gpu'"):
         kneighbors(X, 3, backend="gpu")
+
+
+# ------------------------------------------------------------ numerics (issue 10)
+def _sk_float32_recall(X, k):
+    """Recall of scikit-learn's float32 brute force against the float64 truth."""
+    truth = _brute(X.astype(np.float64), k)[1]
+    return _recall(_brute(X, k)[1], truth), truth
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+@pytest.mark.parametrize("case", ["off_centre", "two_far_clusters"])
+def test_float32_cancellation_recall_matches_sklearn(backend, case):
+    # |x|^2 + |y|^2 - 2 x.y in float32 cancels when the norms dwarf the
+    # distances: rand + 100 (fixed by centring) and two clusters at +-100
+    # (centring cannot help: fixed by the float64 re-rank).
+    X = np.random.RandomState(0).rand(2000, 16)
+    if case == "off_centre":
+        X += 100
+    else:
+        X[:1000] += 100
+        X[1000:] -= 100
+    X = X.astype(np.float32)
+    sk_recall, truth = _sk_float32_recall(X, 10)
+    dist, ind = kneighbors(X, 10, neighbors="exact", backend=backend)
+    assert dist.dtype == np.float32
+    assert _recall(ind, truth) >= sk_recall
+    ref_dist = _brute(X.astype(np.float64), 10)[0]
+    np.testing.assert_allclose(dist, ref_dist, rtol=1e-4)
+
+
+def test_cancellation_paths_keep_numpy_and_numba_identical():
+    X = np.random.RandomState(1).rand(700, 8)
+    X[:350] += 300
+    X = X.astype(np.float32)
+    d1, i1 = kneighbors(X, 6, neighbors="exact", backend="numpy")
+    d2, i2 = kneighbors(X, 6, neighbors="exact", backend="numba")
+    np.testing.assert_array_equal(i1, i2)
+    np.testing.assert_array_equal(d1, d2)
+    q1 = query_kneighbors(X[:50] + 1, X, 4, backend="numpy")
+    q2 = query_kneighbors(X[:50] + 1, X, 4, backend="numba")
+    np.testing.assert_array_equal(q1[1], q2[1])
+    np.testing.assert_array_equal(q1[0], q2[0])
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+@pytest.mark.parametrize("dtype, scale", [(np.float64, 1e155), (np.float64, 1e-160),
+                                          (np.float32, 1e19), (np.float32, 1e-17)])
+def test_extreme_magnitudes_give_the_scaled_answer(backend, dtype, scale):
+    base = np.random.RandomState(0).rand(120, 5)
+    X = (base * scale).astype(dtype)
+    dist, ind = kneighbors(X, 4, neighbors="exact", backend=backend)
+    ref_dist, ref_ind = _brute(base, 4)
+    assert _recall(ind, ref_ind) == 1.0
+    assert np.all(np.isfinite(dist)) and ind.min() >= 0 and ind.max() < len(X)
+    np.testing.assert_allclose(dist / scale, ref_dist, rtol=1e-3)
+    qd, qi = query_kneighbors(X[:7], X, 3, backend=backend)
+    np.testing.assert_array_equal(qi[:, 0], np.arange(7))
+
+
+def test_numba_top_k_never_reports_index_n():
+    # NaN rows that slip past validation (internal callers) give an error,
+    # never the out-of-range index n that made predict raise IndexError.
+    from skusl.neighbors._exact import exact_kneighbors
+
+    X = np.random.RandomState(0).rand(30, 3)
+    X[4] = np.nan
+    for backend in ("numpy", "numba"):
+        with pytest.raises(ValueError, match="non-finite"):
+            exact_kneighbors(X, X, 3, backend=backend, exclude_self=True)
+
+
+def test_normalize_rows_survives_extreme_magnitudes():
+    from skusl._validation import normalize_rows
+
+    base = np.random.RandomState(0).rand(20, 6) + 0.1
+    ref = base / np.linalg.norm(base, axis=1, keepdims=True)
+    for dtype, scale in [(np.float64, 1e160), (np.float64, 1e-170),
+                         (np.float32, 1e20), (np.float32, 1e-25)]:
+        Z = normalize_rows((base * scale).astype(dtype))
+        np.testing.assert_allclose(Z, ref, rtol=1e-5)
+    # ordinary rows keep exactly the plain X / |X| bits; zero rows stay zero
+    X = np.vstack([base, np.zeros((1, 6))])
+    Z = normalize_rows(X)
+    np.testing.assert_array_equal(Z[:-1], base / ((base * base).sum(axis=1) ** 0.5)[:, None])
+    np.testing.assert_array_equal(Z[-1], 0)
+
+
+# ------------------------------------------------------------ precomputed graphs
+def test_coo_graph_with_repeated_pairs_is_refused():
+    X = np.random.RandomState(0).rand(40, 3)
+    G = kneighbors_graph(X, 4).tocoo()
+    row = np.concatenate([G.row, [0]])
+    col = np.concatenate([G.col, [G.col[0]]])
+    data = np.concatenate([G.data, [G.data[0]]])
+    dup = sp.coo_matrix((data, (row, col)), shape=G.shape)
+    with pytest.raises(ValueError, match=r"stores the pair \(0, \d+\) more than once"):
+        graph_to_arrays(dup, 4)
+    # the same graph without the repeat is fine, in COO as in CSR
+    np.testing.assert_array_equal(graph_to_arrays(G, 4)[1], kneighbors(X, 4)[1])
+
+
+@pytest.mark.parametrize("include_self", [False, True])
+def test_connectivity_graph_is_refused(include_self):
+    X = np.random.RandomState(0).rand(40, 3)
+    G = sk_kneighbors_graph(X, 5, mode="connectivity", include_self=include_self)
+    with pytest.raises(ValueError, match="mode='distance'"):
+        graph_to_arrays(G, 4)
+    with pytest.raises(ValueError, match="mode='distance'"):
+        kneighbors(X, 4, neighbors=KNeighborsTransformer(n_neighbors=5,
+                                                         mode="connectivity"))
+
+
+def test_approximate_accepts_a_random_state_instance():
+    X = np.random.RandomState(0).rand(300, 5)
+    a = kneighbors(X, 5, neighbors="approximate", random_state=np.random.RandomState(3))
+    b = kneighbors(X, 5, neighbors="approximate", random_state=np.random.RandomState(3))
+    np.testing.assert_array_equal(a[1], b[1])

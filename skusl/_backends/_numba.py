@@ -124,7 +124,7 @@ def _knn_block_kernel(S, sq_rows, sq_cols, row_offset, exclude_self, cap, out_d,
             for t in range(w):
                 s = S[r, c0 + t]
                 d = (sr - (s + s)) + sq_cols[c0 + t]
-                d = d if d >= zero else zero
+                d = zero if d < zero else d  # NaN stays NaN, as np.maximum
                 tile[t] = d
                 below += d < thr
             if below == 0:  # the common case once the threshold has settled
@@ -151,7 +151,7 @@ def _knn_block_kernel(S, sq_rows, sq_cols, row_offset, exclude_self, cap, out_d,
             out_i[r, t] = bi[order[t]]
         for t in range(size, k):  # fewer than k finite candidates
             out_d[r, t] = np.inf
-            out_i[r, t] = n
+            out_i[r, t] = -1  # the driver rejects these (never a valid index)
 
 
 def knn_block(S, sq_rows, sq_cols, k, row_offset, exclude_self):

@@ -17,6 +17,11 @@ The documented search around USL's defaults (one factor at a time)::
     python -m skusl.benchmarks usl-search --data ../shared/data \\
         --out docs/benchmarks/quality/usl_search.md --datasets digits1797_pixels rt13k_minilm
 
+The exact kNN's precision guards (recall on cancellation-prone float32 data,
+cost of the float64 re-rank at 50k x 128)::
+
+    python -m skusl.benchmarks knn-precision --out docs/benchmarks/knn_precision.md
+
 An interrupted run continues from ``<out>/cache``; ``--report-only`` rewrites
 the report from the cache without running any selection.
 """
@@ -57,6 +62,9 @@ def build_parser():
     u.add_argument("--datasets", nargs="+", required=True, help="dataset file stems")
     u.add_argument("--budgets", nargs="+", type=int, default=[1, 4])
     u.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    from . import _knn_precision
+
+    _knn_precision.register(sub)  # commands with their own module: register(subparsers)
     return parser
 
 
@@ -65,6 +73,8 @@ def main(argv=None):
     from ._report import write_report
 
     args = build_parser().parse_args(argv)
+    if getattr(args, "handler", None) is not None:
+        return args.handler(args)
     if args.command == "usl-search":
         from ._usl_search import run_usl_search
 

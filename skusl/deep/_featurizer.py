@@ -361,7 +361,7 @@ class TorchFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         outs = []
         with eval_mode(model), torch.no_grad(), \
                 progress_bar(total=total, desc="embedding", disable=not progress) as bar:
-            for b, (batch, _) in enumerate(self._batches(X, torch)):
+            for b, (batch, n_in) in enumerate(self._batches(X, torch)):
                 if max_batches is not None and b >= max_batches:
                     break
                 batch = _to_device(batch, device, float_dtype, torch)
@@ -369,6 +369,13 @@ class TorchFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                         if use_amp else _null():
                     out = model(batch)
                 out = _model_output_to_tensor(out, torch)
+                if out.ndim == 0 or out.shape[0] != n_in:
+                    raise ValueError(
+                        f"the model returned {out.shape[0] if out.ndim else 0} rows for a "
+                        f"batch of {n_in} samples; it must return one embedding per input "
+                        "sample (does it pool or reduce over the batch dimension, or drop "
+                        "samples?)."
+                    )
                 out = out.detach().reshape(out.shape[0], -1).to("cpu", torch.float32)
                 outs.append(out)
                 bar.update(1)

@@ -10,7 +10,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._progress import progress_bar
-from .._validation import check_embeddings, check_n_select, normalize_rows
+from .._validation import (check_distance_range, check_embeddings, check_n_select,
+                           normalize_rows, rows_to_float32)
 from ..neighbors import kneighbors
 from ..selection._base import support
 from . import _losses
@@ -294,7 +295,8 @@ class USLTClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         if any(not isinstance(h, numbers.Integral) or h < 1 for h in self.hidden_layer_sizes):
             raise ValueError("hidden_layer_sizes must be a tuple of positive integers, got "
                              f"{self.hidden_layer_sizes!r}.")
-        X = np.asarray(X, dtype=np.float32)
+        X = (rows_to_float32(X) if self.normalize
+             else check_distance_range(np.asarray(X, dtype=np.float32)))
         if self.normalize:
             X = normalize_rows(X)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
@@ -434,7 +436,8 @@ class USLTClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         torch = import_torch("USLTClusterer")
         X = check_embeddings(self, X, reset=False)
-        X = np.asarray(X, dtype=np.float32)
+        X = (rows_to_float32(X) if self.normalize
+             else check_distance_range(np.asarray(X, dtype=np.float32)))
         if self.normalize:
             X = normalize_rows(X)
         with _torch_threads(self.n_jobs, torch):

@@ -1,6 +1,7 @@
 """Approximate kNN through pynndescent (imported lazily)."""
 
 import numpy as np
+from sklearn.utils import check_random_state
 
 from .._backends._numpy import sort_rows
 
@@ -21,9 +22,14 @@ def approximate_kneighbors(X, n_neighbors, *, random_state=None, n_jobs=None,
     """
     from pynndescent import NNDescent
 
-    seed = None if random_state is None else int(
-        np.random.RandomState(random_state).randint(np.iinfo(np.int32).max)
-        if not isinstance(random_state, (int, np.integer)) else random_state)
+    # An int seed is passed through; a RandomState (or None) draws one, as
+    # scikit-learn's check_random_state accepts every random_state form.
+    if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
+        seed = int(random_state)
+    elif random_state is None:
+        seed = None
+    else:
+        seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
     index = NNDescent(
         X, n_neighbors=n_neighbors + 1, metric="euclidean",
         random_state=seed, n_jobs=-1 if n_jobs is None else n_jobs,

@@ -8,6 +8,7 @@ import scipy.sparse as sp
 from .._backends import get_kernels, resolve_backend
 from .._backends._numpy import sort_rows
 from .._progress import progress_bar
+from .._validation import check_points
 from ._approximate import approximate_kneighbors
 from ._exact import exact_kneighbors
 
@@ -26,9 +27,12 @@ def _choose_method(neighbors, n_samples, n_features):
     return neighbors
 
 
-def _check_n_neighbors(n_neighbors, n_samples):
-    if not isinstance(n_neighbors, (int, np.integer)) or n_neighbors < 1:
+def _check_n_neighbors(n_neighbors, n_samples=None):
+    if (not isinstance(n_neighbors, (int, np.integer)) or isinstance(n_neighbors, bool)
+            or n_neighbors < 1):
         raise ValueError(f"n_neighbors must be a positive integer, got {n_neighbors!r}.")
+    if n_samples is None:
+        return
     if n_neighbors >= n_samples:
         raise ValueError(
             f"n_neighbors={n_neighbors} must be smaller than n_samples={n_samples} "
@@ -48,8 +52,14 @@ def kneighbors(X, n_neighbors, *, neighbors="auto", backend="auto",
 
     Parameters
     ----------
-    X : array of shape (n_samples, n_features)
-        Finite features (NumPy, or CuPy with the exact search).
+    X : array-like of shape (n_samples, n_features)
+        Finite features (NumPy, or CuPy with the exact search). Integer,
+        boolean and float16 input is converted (to float64, float32 for
+        float16); NaN/inf, sparse, 1-D and 3-D input raise a ``ValueError``
+        naming the fix. Values too large or too small to square are scaled
+        by a power of two internally (exact), and float32 data far from the
+        origin is centred or re-ranked in float64 where rounding would change
+        the neighbours (see :mod:`skusl.neighbors._exact`).
     n_neighbors : int
         Neighbours per sample, the sample itself excluded.
     neighbors : {"auto", "exact", "approximate"} or estimator, default="auto"
@@ -88,6 +98,7 @@ def kneighbors(X, n_neighbors, *, neighbors="auto", backend="auto",
     >>> dist[3]
     array([3., 5.])
     """
+    X = check_points(X)
     n_samples, n_features = X.shape
     _check_n_neighbors(n_neighbors, n_samples)
     if not isinstance(neighbors, str):
@@ -108,16 +119,27 @@ def kneighbors(X, n_neighbors, *, neighbors="auto", backend="auto",
                                       n_jobs=n_jobs, verbose=verbose)
     with progress_bar(total=n_samples, desc="kNN graph", disable=not verbose) as bar, \
             _threads(backend, n_jobs):
-        sq_dist, ind = exact_kneighbors(X, X, n_neighbors, backend=backend,
-                                        exclude_self=True, progress=bar.update)
-    return _sqrt(sq_dist), ind
+        return exact_kneighbors(X, X, n_neighbors, backend=backend,
+                                exclude_self=True, progress=bar.update)
 
 
 def query_kneighbors(X, Y, n_neighbors, *, backend="auto", n_jobs=None, verbose=False):
     """Exact k nearest rows of ``Y`` for every row of ``X`` (no self exclusion).
 
     Used to place new samples on an existing graph (``predict``) and to find
-    the sample nearest each prototype.
+    the sample nearest each prototype. ``X`` and ``Y`` are validated as in
+    :func:`kneighbors` and must have the same number of features; mixed
+    float32/float64 input computes in float64.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_queries, n_features)
+    Y : array-like of shape (n_ref, n_features)
+    n_neighbors : int
+        At most ``n_ref``.
+    backend : {"auto", "numpy", "numba", "cupy"}, default="auto"
+    n_jobs : int or None
+    verbose : bool
 
     Returns
     -------
@@ -134,19 +156,22 @@ def query_kneighbors(X, Y, n_neighbors, *, backend="auto", n_jobs=None, verbose=
     >>> ind.ravel(), dist.ravel().round(2)
     (array([2, 0]), array([0.1, 1. ]))
     """
+    X = check_points(X)
+    Y = check_points(Y, "Y")
+    if X.shape[1] != Y.shape[1]:
+        raise ValueError(f"X has {X.shape[1]} features but Y has {Y.shape[1]}; query "
+                         "with samples embedded the same way as the reference.")
+    if X.dtype != Y.dtype:  # one dtype for the GEMM: the wider one
+        X, Y = X.astype(np.float64), Y.astype(np.float64)
+    _check_n_neighbors(n_neighbors)
     if n_neighbors > Y.shape[0]:
-        raise ValueError(f"n_neighbors={n_neighbors} exceeds the {Y.shape[0]} reference samples.")
+        raise ValueError(f"n_neighbors={n_neighbors} exceeds the {Y.shape[0]} reference "
+                         "samples; lower n_neighbors.")
     backend = resolve_backend(backend, X)
     with progress_bar(total=X.shape[0], desc="kNN query", disable=not verbose) as bar, \
             _threads(backend, n_jobs):
-        sq_dist, ind = exact_kneighbors(X, Y, n_neighbors, backend=backend,
-                                        exclude_self=False, progress=bar.update)
-    return _sqrt(sq_dist), ind
-
-
-def _sqrt(sq_dist):
-    # ``sqrt`` on the array's own namespace keeps CuPy results on the device.
-    return sq_dist ** 0.5
+        return exact_kneighbors(X, Y, n_neighbors, backend=backend,
+                                exclude_self=False, progress=bar.update)
 
 
 def kneighbors_graph(X, n_neighbors, **kwargs):
@@ -254,11 +279,17 @@ def graph_to_arrays(graph, n_neighbors=None):
     if n != m:
         raise ValueError(f"a precomputed kNN graph must be square, got shape {graph.shape}.")
     coo = sp.coo_matrix(graph)
-    row, col, data = coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data
+    row, col = coo.row.astype(np.int64), coo.col.astype(np.int64)
+    data = coo.data
+    if data.dtype.kind not in "fiub":
+        raise ValueError(f"a precomputed kNN graph must hold real distances, got dtype "
+                         f"{data.dtype}.")
+    data = data.astype(np.float64, copy=False) if data.dtype.kind != "f" else data
     if not np.all(np.isfinite(data)) or (data < 0).any():
         raise ValueError("a precomputed kNN graph must hold finite, non-negative distances.")
     off_diag = row != col
     row, col, data = row[off_diag], col[off_diag], data[off_diag]
+    _check_graph_entries(graph, row, col, data, n)
     counts = np.bincount(row, minlength=n)
     k_min = int(counts.min()) if n else 0
     if n_neighbors is None:
@@ -277,6 +308,33 @@ def graph_to_arrays(graph, n_neighbors=None):
     dist = data[keep].reshape(n, n_neighbors)
     ind = col[keep].reshape(n, n_neighbors)
     return sort_rows(dist, ind)
+
+
+def _check_graph_entries(graph, row, col, data, n):
+    """Refuse graphs whose entries would silently corrupt the neighbour lists."""
+    canonical = sp.isspmatrix_csr(graph) and graph.has_canonical_format
+    if not canonical and row.size:
+        # COO -> CSR sums repeated pairs (linear, then per-row sorts): a count
+        # above 1 marks a pair stored twice.
+        counts = sp.coo_matrix((np.ones(row.size, dtype=np.int32), (row, col)),
+                               shape=(n, n)).tocsr()
+        if counts.nnz != row.size:
+            first = int(np.flatnonzero(counts.data > 1)[0])
+            i = int(np.searchsorted(counts.indptr, first, side="right") - 1)
+            j = int(counts.indices[first])
+            raise ValueError(
+                f"the precomputed graph stores the pair ({i}, {j}) more than once "
+                f"({row.size - counts.nnz} repeated entries), e.g. a COO matrix built with "
+                "duplicate (row, col) pairs; keep one distance per pair (converting with "
+                ".tocsr() would add them up, which is wrong for distances)."
+            )
+    if n >= 3 and data.size and data[0] > 0 and np.all(data == data[0]):
+        raise ValueError(
+            f"every distance stored in the precomputed graph equals {data[0]:g}: this is "
+            "a connectivity graph (e.g. kneighbors_graph(X, k, mode='connectivity')), "
+            "which carries no distances, so every density and vote weight would be "
+            "equal. Build it with mode='distance'."
+        )
 
 
 class PrecomputedKNN:
