@@ -34,15 +34,18 @@ def density_utility(sq_dist):
     return 1.0 / xp.maximum(mean, MIN_SQ_DIST)
 
 
-def two_hop_utility(utility, X, dist, ind):
+def two_hop_utility(utility, X, dist, ind, *, sq_norm=None):
     """DC-SSL's two-hop utility ``U_i + sum_{j in kNN(i)} cos(x_i, x_j) U_j``.
 
     The cosine comes from the graph's distances and the norms:
     ``cos = (|x_i|^2 + |x_j|^2 - d_ij^2) / (2 |x_i| |x_j|)`` (``1 - d^2/2`` on
-    the unit sphere), taken as 0 for all-zero rows.
+    the unit sphere), taken as 0 for all-zero rows. ``sq_norm`` (float64
+    ``(X * X).sum(axis=1)``) replaces ``X`` where the rows are not at hand
+    (the distributed path computes it blockwise; pass ``X=None``).
     """
-    xp = get_namespace(X)
-    sq_norm = (X * X).sum(axis=1).astype(xp.float64)
+    xp = get_namespace(dist if X is None else X)
+    if sq_norm is None:
+        sq_norm = (X * X).sum(axis=1).astype(xp.float64)
     norm = xp.sqrt(sq_norm)
     sq_dist = dist.astype(xp.float64) ** 2
     denom = 2 * norm[:, None] * norm[ind]
