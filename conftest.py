@@ -1,6 +1,6 @@
 """Repository-wide pytest configuration (doctest collection).
 
-Optional dependencies (torch, CuPy) must not break the suite on a machine
+Optional dependencies (torch, CuPy, dask) must not break the suite on a machine
 with only ``pip install -e ".[test]"``: modules that import one at module
 level are left out of doctest collection, and the doctests of modules whose
 examples need one are skipped with the reason. The report header lists both.
@@ -20,6 +20,7 @@ _IMPORTS_AT_TOP = {
 #: module-name prefix -> the optional package its doctest examples use
 _EXAMPLES_NEED = {
     "skusl.deep.": "torch",
+    "skusl.distributed.": "dask",
 }
 
 

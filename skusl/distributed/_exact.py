@@ -13,7 +13,12 @@ Why it is the single-machine graph, bit for bit on ordinary data:
 
 - every entry of the GEMM is the same dot product whichever rows and
   columns share its call (BLAS blocks the inner dimension the same way;
-  one-row products, which BLAS routes to GEMV, are padded to two rows);
+  one-row products, which BLAS routes to GEMV, are padded to two rows, and
+  diagonal blocks are kept off NumPy's SYRK path). The single-machine
+  search multiplies its row blocks by all of ``X`` with GEMM too, except
+  when all of ``X`` fits one block (below about 8,000 rows), where NumPy
+  takes SYRK: there the two agree up to a last-bit rounding of a few
+  distances;
 - squared distances are formed by the same kernel from the same norms, in
   the same operation order, and the k smallest of a union of per-block
   top-k lists, ties to the smaller index, are the k smallest of the row;
@@ -43,8 +48,12 @@ def gemm_rows(A, B):
     """``A @ B.T`` with the bits every row would get inside a larger product.
 
     BLAS routes a one-row (or one-column) product to GEMV, which may round
-    differently from GEMM; padding to two rows keeps the GEMM path.
+    differently from GEMM; padding to two rows keeps the GEMM path. NumPy
+    routes ``A @ A.T`` to SYRK, which rounds some entries differently too;
+    a copy of ``B`` keeps GEMM on the diagonal blocks as everywhere else.
     """
+    if np.may_share_memory(A, B):
+        B = B.copy()
     if A.shape[0] == 1:
         return gemm_rows(np.concatenate([A, A]), B)[:1]
     if B.shape[0] == 1:

@@ -191,6 +191,18 @@ def fit_usl(X, n_select, *, n_neighbors=20, n_clusters=None, utility="density",
         ``prototypes_``, ``labels_``, ``cluster_centers_``, ``utility_``,
         ``regularizer_``, ``knn_graph_`` (a SciPy CSR matrix), NumPy arrays
         on the client.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from sklearn.datasets import load_digits
+    >>> from skusl import USLSelector
+    >>> from skusl.distributed import fit_usl
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> fitted = fit_usl(da.from_array(X, chunks=600), 10, random_state=0)
+    >>> single = USLSelector(n_select=10, neighbors="exact", random_state=0).fit(X)
+    >>> bool((fitted["selected_indices_"] == single.selected_indices_).all())
+    True
     """
     n_samples = X.shape[0]
     check_n_select(n_select, n_samples)
