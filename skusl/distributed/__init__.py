@@ -16,7 +16,7 @@ Importing this module does not import dask; the functions do, on first use.
 """
 
 from ._baselines import fit_kmeans_closest, fit_random, fit_typiclust
-from ._dask import check_dask_points, is_dask_array
+from ._dask import check_dask_points, holds_persisted, is_dask_array
 from ._kmeans import KMEANS_METHODS, assign_clusters, fit_kmeans, fit_kmeans_lloyd
 from ._usl import fit_usl
 
@@ -35,6 +35,7 @@ def _method(neighbors, X):
     return _choose_method(neighbors, X.shape[0], X.shape[1])
 
 
+@holds_persisted
 def kneighbors(X, n_neighbors, *, neighbors="auto", backend="auto", random_state=None,
                n_jobs=None, cell_size=None, n_probe=None):
     """k nearest neighbours of every row of a dask array, on the cluster.
@@ -89,6 +90,7 @@ def kneighbors(X, n_neighbors, *, neighbors="auto", backend="auto", random_state
                        random_state=random_state, n_jobs=n_jobs, **params)
 
 
+@holds_persisted
 def kneighbors_graph(X, n_neighbors, **kwargs):
     """The kNN graph of a dask array as a SciPy CSR matrix on the client.
 
@@ -126,6 +128,7 @@ def _usl_params(est):
                 random_state=est.random_state, n_jobs=est.n_jobs)
 
 
+@holds_persisted
 def fit_selector(estimator, X):
     """Fit a skusl selector on a dask array: the distributed twin of ``estimator.fit(X)``.
 
@@ -140,8 +143,7 @@ def fit_selector(estimator, X):
         For a selector that has no distributed path, or a ``neighbors``
         estimator (it cannot run on the cluster).
     """
-    from ..selection import (KMeansClosestSelector, RandomSelector, TypiClustSelector,
-                             USLSelector)
+    from ..selection import KMeansClosestSelector, RandomSelector, TypiClustSelector, USLSelector
 
     X = check_dask_points(X)
     name = type(estimator).__name__

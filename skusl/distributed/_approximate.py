@@ -27,9 +27,16 @@ approximate graph (pynndescent): same seed, same graph, on any cluster.
 
 import numpy as np
 
-from .._backends import resolve_backend
 from ..neighbors import _exact
-from ._dask import compute, from_row_blocks, persist, require_dask, row_blocks, row_offsets
+from ._dask import (
+    compute,
+    from_row_blocks,
+    holds_persisted,
+    persist,
+    require_dask,
+    row_blocks,
+    row_offsets,
+)
 from ._exact import _check_backend, _sq_norms, _to_distances, nearest_rows, pair_topk, query_topk
 
 #: Rows per cell before the overlap (each cell then holds about n_probe times this).
@@ -137,6 +144,7 @@ def _fix_short_rows(X, d, i, k, backend, n_jobs):
     return d, i
 
 
+@holds_persisted
 def approximate_kneighbors(X, n_neighbors, *, random_state=None, cell_size=DEFAULT_CELL_SIZE,
                            n_probe=DEFAULT_N_PROBE, backend="auto", block_bytes=None,
                            n_jobs=None):
@@ -171,7 +179,7 @@ def approximate_kneighbors(X, n_neighbors, *, random_state=None, cell_size=DEFAU
     from ..selection._kmeans import fit_kmeans
 
     da = require_dask()
-    backend = _check_backend(resolve_backend(backend))
+    backend = _check_backend(backend)
     block_bytes = _exact.DEFAULT_BLOCK_BYTES if block_bytes is None else int(block_bytes)
     n_samples, dtype = X.shape[0], X.dtype
     k = int(n_neighbors)

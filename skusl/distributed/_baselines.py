@@ -19,10 +19,10 @@ from sklearn.utils.validation import check_random_state
 from .._validation import check_n_select
 from ..neighbors import arrays_to_graph
 from ..selection import _baselines
-from ._dask import compute
+from ._dask import compute, holds_persisted
 from ._exact import query_topk
 from ._kmeans import fit_kmeans
-from ._usl import _SEED_MAX, preprocess, kneighbors
+from ._usl import _SEED_MAX, kneighbors, preprocess
 
 
 def _result(Xp, selected, **fitted):
@@ -31,6 +31,7 @@ def _result(Xp, selected, **fitted):
             "n_samples_fit_": Xp.shape[0], "n_features_in_": Xp.shape[1], **fitted}
 
 
+@holds_persisted
 def fit_random(X, n_select, *, normalize=True, random_state=None):
     """``RandomSelector`` on a dask array: the fitted attributes as a dict."""
     check_n_select(n_select, X.shape[0])
@@ -50,6 +51,7 @@ def closest_unique(cand):
     return np.asarray(chosen, dtype=np.int64)
 
 
+@holds_persisted
 def fit_kmeans_closest(X, n_select, *, normalize=True, random_state=None, kmeans="single",
                        backend="auto", n_jobs=None):
     """``KMeansClosestSelector`` on a dask array: the fitted attributes as a dict."""
@@ -67,6 +69,7 @@ def fit_kmeans_closest(X, n_select, *, normalize=True, random_state=None, kmeans
     return _result(Xp, closest_unique(cand), labels_=labels, cluster_centers_=centers)
 
 
+@holds_persisted
 def fit_typiclust(X, n_select, *, n_neighbors=20, n_clusters=None, min_cluster_size=5,
                   normalize=True, neighbors="exact", kmeans="single", backend="auto",
                   random_state=None, n_jobs=None, approximate_params=None):

@@ -5,6 +5,8 @@ selectors work without it, and :func:`is_dask_array` recognises a
 ``dask.array.Array`` by its type alone.
 """
 
+import contextvars
+import functools
 import importlib
 
 import numpy as np
@@ -33,11 +35,56 @@ def compute(*objects):
     return dask.compute(*objects)
 
 
+#: Collections persisted during the current top-level call (see :func:`holds_persisted`).
+_HELD = contextvars.ContextVar("skusl_distributed_held", default=None)
+
+
+def holds_persisted(func):
+    """Keep everything ``func`` (and what it calls) persists alive until it returns.
+
+    ``Array.to_delayed()`` and ``da.from_delayed`` do not carry the futures
+    of a persisted collection on a ``distributed`` client: once the
+    collection itself is garbage-collected, tasks built from its blocks
+    fail with "lost dependencies". Every entry point therefore holds its
+    persisted intermediates until it returns; what it returns is either on
+    the client or persisted on its own.
+    """
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        if _HELD.get() is not None:  # an outer call holds them
+            return func(*args, **kwargs)
+        token = _HELD.set([])
+        try:
+            return func(*args, **kwargs)
+        finally:
+            _HELD.reset(token)
+    return wrapper
+
+
 def persist(*objects):
-    """``dask.persist``: keep results in the cluster's memory (or locally without one)."""
+    """``dask.persist``, finished: results held in the cluster's memory (or locally).
+
+    On a ``distributed`` client, ``persist`` returns at once with futures;
+    waiting here means a later step never races the release of the
+    intermediate results it was built from. Inside a :func:`holds_persisted`
+    call, the results stay referenced until that call returns.
+    """
     import dask
 
-    return dask.persist(*objects)
+    out = dask.persist(*objects)
+    held = _HELD.get()
+    if held is not None:
+        held.append(out)
+    try:
+        from distributed import futures_of, get_client, wait
+    except ImportError:  # dask without distributed: persisted synchronously
+        return out
+    try:
+        get_client()
+    except ValueError:  # no client: the local scheduler finished already
+        return out
+    wait(futures_of(out))
+    return out
 
 
 def check_dask_points(X, name="X"):

@@ -38,7 +38,15 @@ from .._backends import get_kernels, resolve_backend
 from .._backends._numpy import sort_rows
 from ..neighbors import _exact
 from ..neighbors._graph import _threads
-from ._dask import from_row_blocks, persist, compute, require_dask, row_blocks, row_offsets
+from ._dask import (
+    compute,
+    from_row_blocks,
+    holds_persisted,
+    persist,
+    require_dask,
+    row_blocks,
+    row_offsets,
+)
 
 #: Row-block results merged per task in the top-k reduction tree.
 MERGE_FAN_IN = 8
@@ -208,13 +216,13 @@ def _guarded_search(queries, query_sq, ref, k, backend, block_bytes, n_jobs):
 
 
 def _check_backend(backend):
-    backend = resolve_backend(backend)
     if backend == "cupy":
         raise ValueError("the distributed search computes on the workers' CPUs; use "
                          "backend='auto', 'numba' or 'numpy'.")
-    return backend
+    return resolve_backend(backend)
 
 
+@holds_persisted
 def exact_kneighbors(X, n_neighbors, *, backend="auto", block_bytes=None, n_jobs=None):
     """Exact k nearest neighbours of every row of a dask array, self excluded.
 
@@ -256,6 +264,7 @@ def exact_kneighbors(X, n_neighbors, *, backend="auto", block_bytes=None, n_jobs
     return persist(dist, ind)
 
 
+@holds_persisted
 def query_topk(Q, X, k, *, backend="auto", block_bytes=None, n_jobs=None):
     """Exact ``k`` nearest rows of the dask array ``X`` for each row of a NumPy ``Q``.
 
@@ -281,6 +290,7 @@ def query_topk(Q, X, k, *, backend="auto", block_bytes=None, n_jobs=None):
     return _to_distances(compute(part)[0], exponent, dtype)
 
 
+@holds_persisted
 def nearest_rows(X, Y, k=1, *, backend="auto", block_bytes=None, n_jobs=None):
     """The ``k`` nearest rows of a small NumPy ``Y`` for each row of the dask array ``X``.
 
@@ -305,4 +315,4 @@ def nearest_rows(X, Y, k=1, *, backend="auto", block_bytes=None, n_jobs=None):
     finished = [finish(p, exponent, dtype) for p in parts]
     dist = from_row_blocks([f[0] for f in finished], Xc, k, dtype)
     ind = from_row_blocks([f[1] for f in finished], Xc, k, np.int64)
-    return dist, ind
+    return persist(dist, ind)

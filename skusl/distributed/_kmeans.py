@@ -24,7 +24,7 @@ import warnings
 
 import numpy as np
 
-from ._dask import compute, persist, require_dask, row_blocks
+from ._dask import compute, holds_persisted, persist, require_dask, row_blocks
 from ._exact import nearest_rows
 
 KMEANS_METHODS = ("single", "lloyd")
@@ -35,6 +35,7 @@ SEED_SAMPLE_PER_CLUSTER = 32
 SEED_SAMPLE_MIN = 10_000
 
 
+@holds_persisted
 def assign_clusters(X, centers, *, backend="auto", n_jobs=None):
     """Nearest centre of every row of a dask array (ties to the smaller centre index).
 
@@ -42,8 +43,8 @@ def assign_clusters(X, centers, *, backend="auto", n_jobs=None):
     kernel, so the same labels whatever the row blocks. Returns a dask
     int64 array with ``X``'s row blocks.
     """
-    dist, ind = nearest_rows(X, centers, 1, backend=backend, n_jobs=n_jobs)
-    return ind[:, 0]
+    _, ind = nearest_rows(X, centers, 1, backend=backend, n_jobs=n_jobs)
+    return persist(ind[:, 0])[0]
 
 
 def _gather_rows(X, rows):
@@ -95,6 +96,7 @@ def _tree_sum(parts):
     return parts[0]
 
 
+@holds_persisted
 def fit_kmeans_lloyd(X, n_clusters, random_state, *, max_iter=100, tol=1e-4,
                      backend="auto", n_jobs=None):
     """Blocked Lloyd K-Means on the cluster (k-means++ seeding on a sample).
@@ -142,7 +144,7 @@ def fit_kmeans_lloyd(X, n_clusters, random_state, *, max_iter=100, tol=1e-4,
     blocks = row_blocks(X)
     sums = delayed(_block_sums, pure=True)
     n_iter = 0
-    for n_iter in range(1, max_iter + 1):  # noqa: B007 - reported after the loop
+    for n_iter in range(1, max_iter + 1):  # noqa: B007 (reported after the loop)
         labels = assign_clusters(X, centers.astype(X.dtype), backend=backend, n_jobs=n_jobs)
         label_blocks = list(labels.to_delayed().ravel())
         total, counts = compute(_tree_sum([sums(b, lab, n_clusters) for b, lab in
@@ -163,6 +165,7 @@ def fit_kmeans_lloyd(X, n_clusters, random_state, *, max_iter=100, tol=1e-4,
     return labels, centers, n_iter, float(compute(inertia)[0])
 
 
+@holds_persisted
 def fit_kmeans(X, n_clusters, random_state, *, method="single", backend="auto",
                n_jobs=None):
     """K-Means partition of a dask array; see the module notes for ``method``.

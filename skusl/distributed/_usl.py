@@ -31,8 +31,15 @@ from .._backends import get_kernels
 from .._validation import check_distance_range, check_n_select, normalize_rows
 from ..neighbors import arrays_to_graph
 from ..selection import _usl_core
-from ._dask import (check_dask_points, compute, from_row_blocks, persist, require_dask,
-                    row_blocks, row_offsets)
+from ._dask import (
+    check_dask_points,
+    compute,
+    holds_persisted,
+    persist,
+    require_dask,
+    row_blocks,
+    row_offsets,
+)
 from ._exact import _check_backend, exact_kneighbors, gemm_rows
 from ._kmeans import fit_kmeans
 
@@ -49,6 +56,7 @@ def preprocess(X, normalize):
     return persist(X)[0]
 
 
+@holds_persisted
 def kneighbors(X, n_neighbors, *, neighbors="exact", backend="auto", random_state=None,
                n_jobs=None, **approximate_params):
     """The kNN graph of a validated dask array as dask (dist, ind) arrays."""
@@ -78,6 +86,7 @@ def density_utility(dist):
 
 
 def _block_argmax(score, labels, offset, n_clusters, backend):
+    """One block's per-cluster winners (global indices, -1 if absent) and their scores."""
     picks = _usl_core.cluster_argmax(score, labels, n_clusters, backend=backend)
     best = np.where(picks >= 0, score[np.maximum(picks, 0)], -np.inf)
     return np.where(picks >= 0, picks + offset, -1), best
@@ -92,6 +101,20 @@ def _merge_argmax(*parts):
     return picks, best
 
 
+def _argmax_tree(scores, labels, offsets, n_clusters, backend):
+    """Delayed (picks, best) over all blocks; an order-preserving tree keeps ties early."""
+    from dask import delayed
+
+    argmax = delayed(_block_argmax, pure=True)
+    parts = [argmax(s, lab, int(offsets[b]), n_clusters, backend)
+             for b, (s, lab) in enumerate(zip(scores, labels, strict=True))]
+    merge = delayed(_merge_argmax, pure=True)
+    while len(parts) > 1:
+        parts = [merge(*parts[j:j + 8]) if len(parts[j:j + 8]) > 1 else parts[j]
+                 for j in range(0, len(parts), 8)]
+    return parts[0]
+
+
 def cluster_argmax(score, labels, n_clusters, *, backend):
     """Index of the highest ``score`` in each cluster, ties to the smallest index.
 
@@ -99,22 +122,40 @@ def cluster_argmax(score, labels, n_clusters, *, backend):
     block runs the backend's kernel, and the block winners are merged in
     block order. Returns a NumPy int64 array (-1 for empty clusters).
     """
-    from dask import delayed
-
-    offsets = row_offsets(score)
-    argmax = delayed(_block_argmax, pure=True)
-    parts = [argmax(s, lab, int(offsets[b]), n_clusters, backend)
-             for b, (s, lab) in enumerate(zip(score.to_delayed().ravel(),
-                                              labels.to_delayed().ravel(), strict=True))]
-    merge = delayed(_merge_argmax, pure=True)
-    while len(parts) > 1:  # order-preserving tree: earlier blocks keep ties
-        parts = [merge(*parts[j:j + 8]) if len(parts[j:j + 8]) > 1 else parts[j]
-                 for j in range(0, len(parts), 8)]
-    return compute(parts[0])[0][0]
+    tree = _argmax_tree(score.to_delayed().ravel(), labels.to_delayed().ravel(),
+                        row_offsets(score), n_clusters, backend)
+    return compute(tree)[0][0]
 
 
-def _regularizer_rows(X, sq_rows, labels, S, sq_sel, column, horizon, alpha, backend):
-    """``inter_cluster_regularizer`` for one row block, against the gathered picks ``S``."""
+def _picked_rows(X, winners, offset):
+    """This block's picked rows and their places among the picks (cluster order)."""
+    picks = winners[0]
+    sel_idx = picks[picks >= 0]
+    local = sel_idx - offset
+    here = np.flatnonzero((local >= 0) & (local < X.shape[0]))
+    return here, X[local[here]]
+
+
+def _assemble_picks(winners, *pieces):
+    """``S = X[picks[picks >= 0]]`` (cluster order), its norms and each cluster's column."""
+    picks = winners[0]
+    valid = picks >= 0
+    n_sel = int(valid.sum())
+    S = np.empty((n_sel, pieces[0][1].shape[1]), dtype=pieces[0][1].dtype)
+    for here, rows in pieces:
+        S[here] = rows
+    column = np.full(picks.shape[0], -1, dtype=np.int64)
+    column[valid] = np.arange(n_sel)
+    return S, np.einsum("ij,ij->i", S, S), column
+
+
+def _regularizer_rows(X, sq_rows, labels, picked, horizon, alpha, backend):
+    """``inter_cluster_regularizer`` for one row block, against the gathered picks.
+
+    The same kernel on the same GEMM rows (blocks of ``_REG_BLOCK_ROWS``) as
+    the single-machine loop, so the same terms in the same order.
+    """
+    S, sq_sel, column = picked
     kernels = get_kernels(backend)
     step = _usl_core._REG_BLOCK_ROWS
     reg = np.empty(X.shape[0], dtype=np.float64)
@@ -127,51 +168,51 @@ def _regularizer_rows(X, sq_rows, labels, S, sq_sel, column, horizon, alpha, bac
     return reg
 
 
-def inter_cluster_regularizer(X, sq_norm, labels, picks, *, horizon, alpha, backend):
-    """USL's eq. 5 for every row of a dask array given the picks (a NumPy array).
+def _momentum(reg, reg_new, momentum):
+    return momentum * reg + (1 - momentum) * reg_new
 
-    The picked rows (O(m d)) are gathered and shipped to every row block;
-    the terms are the single-machine ones, in the same order.
-    """
-    from dask import delayed
 
-    valid = picks >= 0
-    sel_idx = picks[valid]
-    column = np.full(picks.shape[0], -1, dtype=np.int64)
-    column[valid] = np.arange(sel_idx.shape[0])
-    S = np.ascontiguousarray(compute(X[sel_idx])[0]) if sel_idx.size else X[:0].compute()
-    sq_sel = np.einsum("ij,ij->i", S, S)
-    S, sq_sel, column = delayed(S), delayed(sq_sel), delayed(column)
-    horizon = 0 if horizon is None else int(horizon)
-    reg = delayed(_regularizer_rows, pure=True)
-    blocks = [reg(x, s, lab, S, sq_sel, column, horizon, alpha, backend)
-              for x, s, lab in zip(row_blocks(X), sq_norm.to_delayed().ravel(),
-                                   labels.to_delayed().ravel(), strict=True)]
-    return from_row_blocks(blocks, X, None, np.float64)
+def _score(utility, reg, weight):
+    return utility - weight * reg
 
 
 def regularized_selection(X, utility, labels, n_clusters, *, reg_weight, reg_alpha,
                           reg_momentum, reg_iter, reg_horizon, backend):
     """:func:`skusl.selection._usl_core.regularized_selection` on dask arrays.
 
-    One cluster round trip per round: the picks (m indices) come back, their
-    rows go out. Returns ``(picks, reg)``: NumPy picks and the dask
-    regulariser behind them.
+    Every round is one layer of one task graph, computed once: each block
+    sends its picked rows (O(m d) in all) to a task that stacks them, the
+    stack goes to every block, which updates its regulariser and its
+    per-cluster winners; the winners merge in block order. Returns NumPy
+    ``(picks, reg)`` on the client.
     """
-    da = require_dask()
-    sq_norm, = persist(sq_norms(X))
-    reg = da.zeros_like(utility)
-    picks = cluster_argmax(utility, labels, n_clusters, backend=backend)
+    from dask import delayed
+
+    offsets = row_offsets(X)
+    xs = row_blocks(X)
+    sq = row_blocks(persist(sq_norms(X))[0])
+    us, labs = row_blocks(utility), row_blocks(labels)
+    horizon = 0 if reg_horizon is None else int(reg_horizon)
+    picked_rows = delayed(_picked_rows, pure=True)
+    assemble = delayed(_assemble_picks, pure=True)
+    regularize = delayed(_regularizer_rows, pure=True)
+    momentum, score = delayed(_momentum, pure=True), delayed(_score, pure=True)
+    winners = _argmax_tree(us, labs, offsets, n_clusters, backend)
+    regs = [delayed(np.zeros)(n, dtype=np.float64) for n in X.chunks[0]]
     n_rounds = reg_iter if reg_weight != 0 else 1
     for _ in range(1, n_rounds):
-        reg_new = inter_cluster_regularizer(X, sq_norm, labels, picks, horizon=reg_horizon,
-                                            alpha=reg_alpha, backend=backend)
-        reg, = persist(reg_momentum * reg + (1 - reg_momentum) * reg_new)
-        picks = cluster_argmax(utility - reg_weight * reg, labels, n_clusters,
-                               backend=backend)
-    return picks, reg
+        picked = assemble(winners, *[picked_rows(x, winners, int(offsets[b]))
+                                     for b, x in enumerate(xs)])
+        regs = [momentum(r, regularize(x, s, lab, picked, horizon, reg_alpha, backend),
+                         reg_momentum)
+                for r, x, s, lab in zip(regs, xs, sq, labs, strict=True)]
+        winners = _argmax_tree([score(u, r, reg_weight) for u, r in zip(us, regs, strict=True)],
+                               labs, offsets, n_clusters, backend)
+    winners, regs = compute(winners, regs)
+    return winners[0], np.concatenate(regs)
 
 
+@holds_persisted
 def fit_usl(X, n_select, *, n_neighbors=20, n_clusters=None, utility="density",
             normalize=True, reg_weight=0.5, reg_alpha=0.5, reg_momentum=0.9, reg_iter=10,
             reg_horizon=None, neighbors="exact", kmeans="single", backend="auto",
@@ -230,11 +271,11 @@ def fit_usl(X, n_select, *, n_neighbors=20, n_clusters=None, utility="density",
     labels, centers = fit_kmeans(Xp, n_clusters, int(kmeans_seed), method=kmeans,
                                  backend=backend, n_jobs=n_jobs)
     labels, = persist(labels)
-    picks, reg = regularized_selection(
+    picks, reg_host = regularized_selection(
         Xp, u, labels, n_clusters, reg_weight=reg_weight, reg_alpha=reg_alpha,
         reg_momentum=reg_momentum, reg_iter=reg_iter, reg_horizon=reg_horizon,
         backend=backend)
-    labels_host, reg_host = compute(labels, reg)
+    labels_host, = compute(labels)
     selected = _usl_core.finalize_selection(picks, labels_host, u_host, n_select)
     selected = np.asarray(selected, dtype=np.int64)
     return {
