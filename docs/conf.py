@@ -51,6 +51,7 @@ API_MODULES = [
     ("skusl.model_selection", "Choosing k"),
     ("skusl.deep", "Embeddings and training-based selection (PyTorch)"),
     ("skusl.neighbors", "The shared kNN graph"),
+    ("skusl.distributed", "Dask: the graph, K-Means and selection on a cluster"),
     ("skusl.metrics", "Evaluating a selection"),
     ("skusl.io", "Files in and out"),
     ("skusl.plotting", "Figures (matplotlib)"),

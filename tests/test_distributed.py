@@ -51,9 +51,28 @@ def _dask(X, rows):
 
 # --------------------------------------------------------------------- graph
 
+@pytest.fixture(params=[None, 700], ids=["one-tile", "tiles-of-700"])
+def tile_rows(request, monkeypatch):
+    """Column tiles as configured (one tile at this size) and forced small."""
+    from skusl.distributed import _exact as dist_exact
+
+    if request.param is not None:
+        monkeypatch.setattr(dist_exact, "COLUMN_TILE_ROWS", request.param)
+    return request.param
+
+
+def test_column_tiles_group_consecutive_blocks():
+    from skusl.distributed._exact import column_tiles
+
+    offsets = np.array([0, 300, 800, 1199, 1200])
+    assert column_tiles(offsets, 700) == [(0, 1), (1, 2), (2, 4)]
+    assert column_tiles(offsets, 10_000) == [(0, 4)]
+    assert column_tiles(offsets, 1) == [(0, 1), (1, 2), (2, 3), (3, 4)]
+
+
 @pytest.mark.parametrize("backend", ["numpy", "numba"])
 @pytest.mark.parametrize("chunks", [400, (300, 500, 399, 1), 1200])
-def test_exact_graph_is_the_single_machine_graph(client, blobs, backend, chunks):
+def test_exact_graph_is_the_single_machine_graph(client, blobs, backend, chunks, tile_rows):
     X = blobs[0]
     Xd = da.from_array(X, chunks=(chunks, (16,)))
     dist, ind = distributed.kneighbors(Xd, 10, neighbors="exact", backend=backend)
@@ -90,7 +109,7 @@ def test_off_centre_float32_takes_the_single_machine_guards(client):
     np.testing.assert_allclose(dist.compute(), d0, rtol=1e-5)
 
 
-def test_rerank_runs_where_the_rounding_noise_is_large(client):
+def test_rerank_runs_where_the_rounding_noise_is_large(client, tile_rows):
     # Two clusters at +-100 (the knn-precision benchmark's case): centring cannot
     # help, the float64 re-rank must run; the single machine gets every neighbour.
     from skusl.distributed import _exact as dist_exact
@@ -144,8 +163,8 @@ def test_approximate_graph_recall_and_determinism(client, blobs):
     assert (np.diff(dist, axis=1) >= 0).all()
     assert not (ind == np.arange(X.shape[0])[:, None]).any()
     assert all(np.unique(row).size == 10 for row in ind)
-    # Same seed, same graph, whatever the row blocks.
-    d2, i2 = distributed.kneighbors(_dask(X, 500), 10, **params)
+    # Same seed, same graph, whatever the row blocks (here more blocks than cells).
+    d2, i2 = distributed.kneighbors(_dask(X, 100), 10, **params)
     assert np.array_equal(i2.compute(), ind) and np.array_equal(d2.compute(), dist)
     # The distances are true distances of the listed pairs.
     direct = np.sqrt(((X[:, None, :] - X[ind]) ** 2).sum(-1, dtype=np.float64))
@@ -203,7 +222,10 @@ USL_CASES = [
 
 
 @pytest.mark.parametrize("params", USL_CASES)
-def test_usl_same_seed_same_selection(client, blobs, params):
+def test_usl_same_seed_same_selection(client, blobs, params, monkeypatch):
+    from skusl.distributed import _exact as dist_exact
+
+    monkeypatch.setattr(dist_exact, "COLUMN_TILE_ROWS", 700)  # several tiles per row
     X = blobs[0]
     single = USLSelector(n_select=20, neighbors="exact", random_state=3, **params).fit(X)
     fitted = distributed.fit_usl(_dask(X, 300), 20, random_state=3, **params)
@@ -287,6 +309,8 @@ def test_worker_processes(blobs):
 # ---------------------------------------------------------------- bad input
 
 def test_bad_input_names_the_fix(client, blobs):
+    from sklearn.neighbors import KNeighborsTransformer
+
     X = blobs[0].copy()
     X[[5, 700]] = np.nan
     with pytest.raises(ValueError, match=r"NaN or infinity in row\(s\) 5, 700"):
@@ -300,7 +324,8 @@ def test_bad_input_names_the_fix(client, blobs):
     with pytest.raises(ValueError, match="n_neighbors=1200 must be smaller"):
         distributed.kneighbors(_dask(blobs[0], 300), 1200)
     with pytest.raises(ValueError, match="kNN estimator cannot run on the cluster"):
-        distributed.fit_selector(USLSelector(neighbors=object()), _dask(blobs[0], 300))
+        distributed.fit_selector(USLSelector(neighbors=KNeighborsTransformer()),
+                                 _dask(blobs[0], 300))
     with pytest.raises(ValueError, match="KCenterGreedySelector has no distributed path"):
         from skusl import KCenterGreedySelector
 

@@ -22,6 +22,10 @@ cost of the float64 re-rank at 50k x 128)::
 
     python -m skusl.benchmarks knn-precision --out docs/benchmarks/knn_precision.md
 
+The Dask path, 1 worker against 2 (needs ``pip install "skusl[dask]"``)::
+
+    python -m skusl.benchmarks dask --out docs/benchmarks/dask.md
+
 An interrupted run continues from ``<out>/cache``; ``--report-only`` rewrites
 the report from the cache without running any selection.
 """
@@ -62,9 +66,11 @@ def build_parser():
     u.add_argument("--datasets", nargs="+", required=True, help="dataset file stems")
     u.add_argument("--budgets", nargs="+", type=int, default=[1, 4])
     u.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    from . import _knn_precision
+    from . import _dask, _knn_precision
 
-    _knn_precision.register(sub)  # commands with their own module: register(subparsers)
+    # Commands with their own module: register(subparsers).
+    _knn_precision.register(sub)
+    _dask.register(sub)
     return parser
 
 

@@ -15,12 +15,27 @@ data; see :mod:`skusl.distributed._exact` for why).
 Importing this module does not import dask; the functions do, on first use.
 """
 
+import functools
+
+from . import _kmeans
 from ._baselines import fit_kmeans_closest, fit_random, fit_typiclust
 from ._dask import check_dask_points, holds_persisted, is_dask_array
-from ._kmeans import KMEANS_METHODS, assign_clusters, fit_kmeans, fit_kmeans_lloyd
+from ._kmeans import KMEANS_METHODS
 from ._usl import fit_usl
 
 NEIGHBORS_METHODS = ("auto", "exact", "approximate")
+
+
+def _validating(func):
+    """``func`` with its first argument validated by :func:`check_dask_points`."""
+    @functools.wraps(func)
+    def wrapper(X, *args, **kwargs):
+        return func(check_dask_points(X), *args, **kwargs)
+    return wrapper
+
+
+fit_kmeans = _validating(_kmeans.fit_kmeans)
+fit_kmeans_lloyd = _validating(_kmeans.fit_kmeans_lloyd)
 
 
 def _method(neighbors, X):
@@ -137,14 +152,39 @@ def fit_selector(estimator, X):
     K-Means partition). Sets the same fitted attributes as ``fit`` (NumPy
     arrays and a SciPy graph on the client) and returns the estimator.
 
+    Parameters
+    ----------
+    estimator : BaseSelector
+        An unfitted (or refitted) selector; its parameters are validated.
+    X : dask array of shape (n_samples, n_features)
+
+    Returns
+    -------
+    estimator : BaseSelector
+        Fitted: ``get_support``, ``transform`` and ``score`` work as after
+        ``fit`` on a NumPy array.
+
     Raises
     ------
     ValueError
         For a selector that has no distributed path, or a ``neighbors``
         estimator (it cannot run on the cluster).
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from sklearn.datasets import load_digits
+    >>> from skusl import USLSelector
+    >>> from skusl.distributed import fit_selector
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> sel = fit_selector(USLSelector(n_select=8, random_state=0), da.from_array(X, chunks=600))
+    >>> single = USLSelector(n_select=8, random_state=0).fit(X)
+    >>> bool((sel.selected_indices_ == single.selected_indices_).all())
+    True
     """
     from ..selection import KMeansClosestSelector, RandomSelector, TypiClustSelector, USLSelector
 
+    estimator._validate_params()
     X = check_dask_points(X)
     name = type(estimator).__name__
     if isinstance(estimator, USLSelector):
@@ -177,8 +217,6 @@ def fit_selector(estimator, X):
 __all__ = [
     "KMEANS_METHODS",
     "NEIGHBORS_METHODS",
-    "assign_clusters",
-    "check_dask_points",
     "fit_kmeans",
     "fit_kmeans_closest",
     "fit_kmeans_lloyd",

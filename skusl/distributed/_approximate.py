@@ -73,12 +73,12 @@ def _search_cells(k, backend, block_bytes, n_jobs, offsets, *pieces):
     n = gidx.size
     out_d = np.full((n, k), np.inf, dtype=np.float64)
     out_i = np.full((n, k), -1, dtype=np.int64)
-    starts = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]]) if n else np.array([], int)
-    ends = np.r_[starts[1:], n]
+    starts = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]]) if n else np.zeros(0, int)
+    ends = np.r_[starts[1:], n] if n else np.zeros(0, int)  # a group may hold no cell
     for s, e in zip(starts, ends, strict=True):
         X = np.ascontiguousarray(rows[s:e])
         sq = _sq_norms(X)
-        d, i = pair_topk(X, sq, X, sq, k, 0, True, backend, block_bytes, 0, n_jobs)
+        d, i = pair_topk(X, sq, X, sq, k, 0, 0, backend, block_bytes, 0, n_jobs)
         out_d[s:e, :d.shape[1]] = d
         out_i[s:e, :d.shape[1]] = gidx[s:e][i]
     # Route each row's candidates to the row block that owns it.

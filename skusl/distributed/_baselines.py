@@ -33,7 +33,33 @@ def _result(Xp, selected, **fitted):
 
 @holds_persisted
 def fit_random(X, n_select, *, normalize=True, random_state=None):
-    """``RandomSelector`` on a dask array: the fitted attributes as a dict."""
+    """``RandomSelector`` on a dask array: the fitted attributes as a dict.
+
+    Parameters
+    ----------
+    X : dask array of shape (n_samples, n_features)
+    n_select : int
+    normalize : bool, default=True
+    random_state : int, RandomState instance or None, default=None
+
+    Returns
+    -------
+    fitted : dict
+        ``selected_indices_``, ``prototypes_``, ``n_samples_fit_``,
+        ``n_features_in_`` (NumPy, on the client).
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> import numpy as np
+    >>> from skusl.distributed import fit_random
+    >>> from skusl.selection import RandomSelector
+    >>> X = np.random.RandomState(0).rand(100, 4)
+    >>> fitted = fit_random(da.from_array(X, chunks=30), 3, random_state=0)
+    >>> single = RandomSelector(n_select=3, random_state=0).fit(X)
+    >>> bool((fitted["selected_indices_"] == single.selected_indices_).all())
+    True
+    """
     check_n_select(n_select, X.shape[0])
     Xp = preprocess(X, normalize)
     rng = check_random_state(random_state)
@@ -54,7 +80,40 @@ def closest_unique(cand):
 @holds_persisted
 def fit_kmeans_closest(X, n_select, *, normalize=True, random_state=None, kmeans="single",
                        backend="auto", n_jobs=None):
-    """``KMeansClosestSelector`` on a dask array: the fitted attributes as a dict."""
+    """``KMeansClosestSelector`` on a dask array: the fitted attributes as a dict.
+
+    K-Means (:func:`skusl.distributed.fit_kmeans`, ``kmeans`` its method),
+    then the rows nearest each centroid by an exact query against every row
+    block.
+
+    Parameters
+    ----------
+    X : dask array of shape (n_samples, n_features)
+    n_select : int
+    normalize : bool, default=True
+    random_state : int, RandomState instance or None, default=None
+    kmeans : {"single", "lloyd"}, default="single"
+    backend : {"auto", "numpy", "numba"}, default="auto"
+    n_jobs : int or None, default=None
+
+    Returns
+    -------
+    fitted : dict
+        ``selected_indices_``, ``prototypes_``, ``labels_``,
+        ``cluster_centers_``, ``n_samples_fit_``, ``n_features_in_``.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from sklearn.datasets import load_digits
+    >>> from skusl.distributed import fit_kmeans_closest
+    >>> from skusl.selection import KMeansClosestSelector
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> fitted = fit_kmeans_closest(da.from_array(X, chunks=600), 5, random_state=0)
+    >>> single = KMeansClosestSelector(n_select=5, random_state=0).fit(X)
+    >>> bool((fitted["selected_indices_"] == single.selected_indices_).all())
+    True
+    """
     n_samples = X.shape[0]
     check_n_select(n_select, n_samples)
     Xp = preprocess(X, normalize)
@@ -73,7 +132,47 @@ def fit_kmeans_closest(X, n_select, *, normalize=True, random_state=None, kmeans
 def fit_typiclust(X, n_select, *, n_neighbors=20, n_clusters=None, min_cluster_size=5,
                   normalize=True, neighbors="exact", kmeans="single", backend="auto",
                   random_state=None, n_jobs=None, approximate_params=None):
-    """``TypiClustSelector`` on a dask array: the fitted attributes as a dict."""
+    """``TypiClustSelector`` on a dask array: the fitted attributes as a dict.
+
+    Typicality from the distributed kNN graph (blockwise), K-Means, then
+    TypiClust's visiting loop on the client (O(n)).
+
+    Parameters
+    ----------
+    X : dask array of shape (n_samples, n_features)
+    n_select : int
+    n_neighbors : int, default=20
+    n_clusters : int or None, default=None
+        ``None``: ``min(n_select, 500)``, as the single-machine selector.
+    min_cluster_size : int, default=5
+    normalize : bool, default=True
+    neighbors : {"exact", "approximate"}, default="exact"
+    kmeans : {"single", "lloyd"}, default="single"
+    backend : {"auto", "numpy", "numba"}, default="auto"
+    random_state : int, RandomState instance or None, default=None
+    n_jobs : int or None, default=None
+    approximate_params : dict or None
+        ``cell_size`` / ``n_probe`` of the approximate search.
+
+    Returns
+    -------
+    fitted : dict
+        ``selected_indices_``, ``prototypes_``, ``typicality_``, ``labels_``,
+        ``cluster_centers_``, ``knn_graph_``, ``n_samples_fit_``,
+        ``n_features_in_``.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from sklearn.datasets import load_digits
+    >>> from skusl.distributed import fit_typiclust
+    >>> from skusl.selection import TypiClustSelector
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> fitted = fit_typiclust(da.from_array(X, chunks=600), 5, random_state=0)
+    >>> single = TypiClustSelector(n_select=5, neighbors="exact", random_state=0).fit(X)
+    >>> bool((fitted["selected_indices_"] == single.selected_indices_).all())
+    True
+    """
     n_samples = X.shape[0]
     check_n_select(n_select, n_samples)
     n_clusters = min(n_select, 500) if n_clusters is None else n_clusters

@@ -15,7 +15,27 @@ INSTALL_HINT = 'install the Dask extra with `pip install "skusl[dask]"`'
 
 
 def is_dask_array(X):
-    """True if ``X`` is a ``dask.array.Array`` (without importing dask)."""
+    """True if ``X`` is a ``dask.array.Array`` (without importing dask).
+
+    The selectors and :func:`skusl.neighbors.kneighbors_graph` use it to send
+    a dask array to the distributed path.
+
+    Parameters
+    ----------
+    X : object
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import dask.array as da
+    >>> from skusl.distributed import is_dask_array
+    >>> is_dask_array(da.zeros((4, 2))), is_dask_array(np.zeros((4, 2)))
+    (True, False)
+    """
     cls = type(X)
     return cls.__module__.split(".")[0] == "dask" and cls.__name__ == "Array"
 

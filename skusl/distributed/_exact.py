@@ -5,8 +5,10 @@ GEMM block into each row's ``k`` smallest squared distances with a backend
 kernel (``knn_block``). Here the columns are split too: the task for the
 pair (row block r, column block c) runs the same kernel on the (r, c) GEMM
 block and returns that block's top-k with global column indices; a tree of
-merges (``fan_in`` parts at a time) keeps the ``k`` smallest by (squared
-distance, index). No task ever holds more than two row blocks and one GEMM
+merges (``MERGE_FAN_IN`` parts at a time) keeps the ``k`` smallest by
+(squared distance, index). Consecutive row blocks are grouped into column
+tiles of about ``COLUMN_TILE_ROWS`` rows, so that the top-k scan restarts
+once per tile rather than once per block. No task ever holds more than two row blocks and one GEMM
 tile, and only the (n, k) result leaves the workers.
 
 Why it is the single-machine graph, bit for bit on ordinary data:
@@ -51,6 +53,10 @@ from ._dask import (
 #: Row-block results merged per task in the top-k reduction tree.
 MERGE_FAN_IN = 8
 
+#: Rows of one column tile: consecutive row blocks are searched together up to
+#: this many (one top-k scan per tile; its threshold settles once per tile).
+COLUMN_TILE_ROWS = 32768
+
 
 def gemm_rows(A, B):
     """``A @ B.T`` with the bits every row would get inside a larger product.
@@ -69,20 +75,24 @@ def gemm_rows(A, B):
     return A @ B.T
 
 
-def pair_topk(Xr, sq_r, Xc, sq_c, k, col_offset, diagonal, backend, block_bytes,
+def pair_topk(Xr, sq_r, Xc, sq_c, k, col_offset, self_offset, backend, block_bytes,
               n_candidates=0, n_jobs=None):
     """The ``k`` nearest rows of the column block ``Xc`` for each row of ``Xr``.
 
     Parameters
     ----------
-    Xr, Xc : ndarray of shape (b_r, d) and (b_c, d)
-    sq_r, sq_c : ndarray of shape (b_r,) and (b_c,)
+    Xr : ndarray of shape (b_r, d)
+    Xc : ndarray of shape (b_c, d), or a list of consecutive row blocks
+        (concatenated here: fewer, longer column tiles let the top-k
+        threshold settle once per tile rather than once per block).
+    sq_r, sq_c : ndarray of shape (b_r,) and (b_c,) (or a list, as ``Xc``)
         Squared row norms.
     k : int
     col_offset : int
         Global index of ``Xc``'s first row.
-    diagonal : bool
-        ``Xr`` is ``Xc`` (the same row block): a row never returns itself.
+    self_offset : int or None
+        ``Xr``'s rows are rows ``self_offset, self_offset + 1, ...`` of ``Xc``
+        (a row never returns itself); ``None``: no self exclusion.
     backend : {"numpy", "numba"}
     block_bytes : int
         Budget of one GEMM tile.
@@ -102,6 +112,9 @@ def pair_topk(Xr, sq_r, Xc, sq_c, k, col_offset, diagonal, backend, block_bytes,
         Global column indices.
     """
     kernels = get_kernels(backend)
+    if isinstance(Xc, (list, tuple)):
+        Xc, sq_c = np.concatenate(Xc), np.concatenate(sq_c)
+    diagonal = self_offset is not None
     b_r, b_c = Xr.shape[0], Xc.shape[0]
     available = b_c - int(diagonal)
     k_c = min(k, available)
@@ -116,11 +129,12 @@ def pair_topk(Xr, sq_r, Xc, sq_c, k, col_offset, diagonal, backend, block_bytes,
         for start in range(0, b_r, rows):
             stop = min(b_r, start + rows)
             G = gemm_rows(Xr[start:stop], Xc)
+            offset = start + (self_offset or 0)
             if n_candidates:
-                _, cand = kernels.knn_block(G, sq_r[start:stop], sq_c, n_cand, start, diagonal)
+                _, cand = kernels.knn_block(G, sq_r[start:stop], sq_c, n_cand, offset, diagonal)
                 d, i = _exact._rerank(np, Xr[start:stop], Xc, cand, k_c, block_bytes)
             else:
-                d, i = kernels.knn_block(G, sq_r[start:stop], sq_c, k_c, start, diagonal)
+                d, i = kernels.knn_block(G, sq_r[start:stop], sq_c, k_c, offset, diagonal)
             out_d[start:stop] = d
             out_i[start:stop] = i
     out_i += col_offset
@@ -168,15 +182,33 @@ def _tree(parts, k):
     return parts[0]
 
 
+def column_tiles(offsets, target_rows=None):
+    """Consecutive row blocks grouped into column tiles of about ``target_rows`` rows.
+
+    ``None``: :data:`COLUMN_TILE_ROWS`. A block larger than the target is a
+    tile of its own.
+    """
+    target_rows = COLUMN_TILE_ROWS if target_rows is None else target_rows
+    tiles, start = [], 0
+    for c in range(1, len(offsets) - 1):
+        if offsets[c + 1] - offsets[start] > target_rows:
+            tiles.append((start, c))
+            start = c
+    tiles.append((start, len(offsets) - 1))
+    return tiles
+
+
 def _row_block_topk(query, query_sq, r, blocks, sq, offsets, k, backend, block_bytes,
                     n_candidates, n_jobs):
-    """Delayed top-k of one query block against every row block (r: its own index, or -1)."""
+    """Delayed top-k of one query block against every column tile (r: its own index, or -1)."""
     from dask import delayed
 
     pair = delayed(pair_topk, pure=True)
-    parts = [pair(query, query_sq, blocks[c], sq[c], k, int(offsets[c]), c == r, backend,
-                  block_bytes, n_candidates, n_jobs)
-             for c in range(len(blocks))]
+    parts = []
+    for c0, c1 in column_tiles(offsets):
+        self_offset = int(offsets[r] - offsets[c0]) if c0 <= r < c1 else None
+        parts.append(pair(query, query_sq, blocks[c0:c1], sq[c0:c1], k, int(offsets[c0]),
+                          self_offset, backend, block_bytes, n_candidates, n_jobs))
     return _tree(parts, k)
 
 

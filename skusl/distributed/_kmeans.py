@@ -127,6 +127,17 @@ def fit_kmeans_lloyd(X, n_clusters, random_state, *, max_iter=100, tol=1e-4,
     -----
     A cluster left empty keeps its previous centre (scikit-learn moves it to
     a far point instead).
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from sklearn.datasets import make_blobs
+    >>> from skusl.distributed import fit_kmeans_lloyd
+    >>> X, _ = make_blobs(600, 4, centers=3, random_state=0)
+    >>> labels, centers, n_iter, inertia = fit_kmeans_lloyd(da.from_array(X, chunks=200),
+    ...                                                     3, random_state=0)
+    >>> labels.compute().shape, centers.shape, bool(inertia > 0)
+    ((600,), (3, 4), True)
     """
     from dask import delayed
     from sklearn.cluster import kmeans_plusplus
@@ -168,10 +179,42 @@ def fit_kmeans_lloyd(X, n_clusters, random_state, *, max_iter=100, tol=1e-4,
 @holds_persisted
 def fit_kmeans(X, n_clusters, random_state, *, method="single", backend="auto",
                n_jobs=None):
-    """K-Means partition of a dask array; see the module notes for ``method``.
+    """K-Means partition of a dask array: the single-machine one, or Lloyd on the cluster.
 
-    Returns ``(labels, centers)``: a dask int64 array with ``X``'s row blocks
-    and a NumPy (n_clusters, n_features) array.
+    Parameters
+    ----------
+    X : dask array of shape (n_samples, n_features)
+        Validated (:func:`check_dask_points`), in the selector's feature space.
+    n_clusters : int
+    random_state : int
+        The seed the single-machine selector would pass to its K-Means.
+    method : {"single", "lloyd"}, default="single"
+        ``"single"``: exactly :func:`skusl.selection._kmeans.fit_kmeans`
+        (same labels and centres; today it reads every row, which are
+        gathered to the client). ``"lloyd"``: :func:`fit_kmeans_lloyd`, a
+        full-data Lloyd on the cluster with O(m d) client state.
+    backend : {"auto", "numpy", "numba"}, default="auto"
+        Kernels of the blockwise assignment (``"lloyd"``).
+    n_jobs : int or None
+        Numba threads per task.
+
+    Returns
+    -------
+    labels : dask array of shape (n_samples,), int64
+        With ``X``'s row blocks.
+    centers : ndarray of shape (n_clusters, n_features)
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> import numpy as np
+    >>> from sklearn.datasets import make_blobs
+    >>> from skusl.distributed import fit_kmeans
+    >>> from skusl.selection._kmeans import fit_kmeans as single_machine_kmeans
+    >>> X, _ = make_blobs(600, 4, centers=3, random_state=0)
+    >>> labels, centers = fit_kmeans(da.from_array(X, chunks=200), 3, 0)
+    >>> bool(np.array_equal(labels.compute(), single_machine_kmeans(X, 3, 0)[0]))
+    True
     """
     if method not in KMEANS_METHODS:
         raise ValueError(f"kmeans={method!r} is not one of {KMEANS_METHODS}.")

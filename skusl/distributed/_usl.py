@@ -220,10 +220,29 @@ def fit_usl(X, n_select, *, n_neighbors=20, n_clusters=None, utility="density",
     """USL selection of a dask array on the active Dask scheduler.
 
     Takes :class:`skusl.selection.USLSelector`'s parameters (same meaning,
-    same defaults) plus ``kmeans`` (see :mod:`skusl.distributed._kmeans`)
-    and ``approximate_params`` (for ``neighbors="approximate"``). With
+    same defaults), plus ``kmeans`` and ``approximate_params``. With
     ``neighbors="exact"`` and ``kmeans="single"``, the same ``random_state``
-    gives the single-machine selection.
+    gives the single-machine selection (``USLSelector(neighbors="exact")``).
+
+    Parameters
+    ----------
+    X : dask array of shape (n_samples, n_features)
+        Embeddings; validated as on one machine.
+    n_select : int
+    n_neighbors, n_clusters, utility, normalize : see ``USLSelector``
+    reg_weight, reg_alpha, reg_momentum, reg_iter, reg_horizon : see ``USLSelector``
+    neighbors : {"exact", "approximate"}, default="exact"
+        The distributed kNN search (:func:`skusl.distributed.kneighbors`).
+    kmeans : {"single", "lloyd"}, default="single"
+        ``"single"``: the single-machine partition (gathers the rows its
+        K-Means reads); ``"lloyd"``: a blocked Lloyd on the cluster.
+    backend : {"auto", "numpy", "numba"}, default="auto"
+        Kernels in the tasks.
+    random_state : int, RandomState instance or None, default=None
+    n_jobs : int or None, default=None
+        Numba threads per task.
+    approximate_params : dict or None
+        ``cell_size`` / ``n_probe`` of the approximate search.
 
     Returns
     -------
