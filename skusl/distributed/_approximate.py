@@ -18,6 +18,9 @@ as FAISS's IVF used for all-pairs, or the "k-means tree" graph builders):
 5. rows left with fewer than ``k`` candidates (tiny cells) get the exact
    answer from a query against all row blocks.
 
+The exact search's conditioning (power-of-two scaling, centring) is applied
+to the whole array first; its float64 re-rank is not applied inside cells.
+
 Cost: about ``n * n_probe^2 * cell_size * d`` multiply-adds (each cell holds
 about ``n_probe * cell_size`` rows) against ``n^2 d`` for the exact graph;
 recall rises with ``n_probe`` and ``cell_size`` (measured in
