@@ -223,5 +223,126 @@ def check_n_select(n_select, n_samples):
         )
 
 
-def is_integer(value):
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+# --------------------------------------------------------------------------
+# Indices and masks: one reading for io, metrics and plotting
+# --------------------------------------------------------------------------
+
+_INT64_MAX = np.iinfo(np.int64).max
+
+
+def check_indices(indices, n_samples=None, *, name="indices", allow_mask=True,
+                  unique=False, allow_empty=True):
+    """Read row indices (or a boolean mask) as a 1-D int64 array.
+
+    One rule for every writer, reader and metric: integers, and floats that
+    are whole numbers (files often carry ``3.0``), are indices; a boolean
+    array is a mask (its ``True`` positions); anything else - fractions,
+    negative values, NaN, values beyond int64, strings, nested shapes - is a
+    ``ValueError`` that says what to pass instead.
+
+    Parameters
+    ----------
+    indices : array-like of int, or boolean mask
+    n_samples : int or None
+        When given, indices must be below it and a mask must have this length.
+    name : str
+        The argument's name, for the messages.
+    allow_mask : bool, default=True
+        Read a boolean array as a mask; with False it is refused.
+    unique : bool, default=False
+        Refuse repeated indices.
+    allow_empty : bool, default=True
+        Accept an empty selection.
+
+    Returns
+    -------
+    indices : ndarray of shape (n_indices,), int64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skusl._validation import check_indices
+    >>> check_indices([3, 0, 2.0])
+    array([3, 0, 2])
+    >>> check_indices(np.array([False, True, True]))
+    array([1, 2])
+    >>> check_indices([1.7])
+    Traceback (most recent call last):
+    ...
+    ValueError: indices must be whole numbers (row numbers), got 1.7.
+    """
+    if indices is None:
+        raise ValueError(f"{name} is None; pass row numbers (or a boolean mask).")
+    if sp.issparse(indices):
+        raise ValueError(f"{name} is a sparse matrix; pass row numbers, e.g. "
+                         f"{name}.nonzero()[1] or a dense boolean mask.")
+    host = indices.get() if is_cupy_array(indices) else indices
+    arr = np.asarray(host)
+    if arr.ndim > 1:
+        if sum(s != 1 for s in arr.shape) > 1:
+            raise ValueError(f"{name} must be 1-D (one row number per entry), got shape "
+                             f"{arr.shape}.")
+        arr = arr.ravel()
+    arr = arr.ravel()
+    if arr.dtype == bool:
+        if not allow_mask:
+            raise ValueError(f"{name} is a boolean mask; pass row numbers, e.g. "
+                             f"numpy.flatnonzero({name}).")
+        if n_samples is not None and arr.shape[0] != n_samples:
+            raise ValueError(f"the boolean mask {name} has {arr.shape[0]} entries for "
+                             f"{n_samples} samples; a mask needs one entry per sample.")
+        arr = np.flatnonzero(arr)
+    elif arr.dtype.kind == "O":
+        arr = _object_indices(arr, name)
+    elif arr.dtype.kind in "USV":
+        raise ValueError(f"{name} must be row numbers, got text ({arr.dtype}); convert "
+                         "with numpy.asarray(values, dtype=int) after checking them.")
+    elif arr.dtype.kind == "c":
+        raise ValueError(f"{name} must be row numbers, got complex values.")
+    elif arr.dtype.kind == "f":
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} holds NaN or infinity; pass row numbers only.")
+        frac = arr != np.floor(arr)
+        if frac.any():
+            raise ValueError(f"{name} must be whole numbers (row numbers), got "
+                             f"{arr[frac][0]:g}.")
+        if arr.size and np.abs(arr).max() > 2.0 ** 53:
+            big = arr[np.argmax(np.abs(arr))]
+            raise ValueError(f"{name} holds {big:g}, far beyond any row number; pass the "
+                             "row numbers of the samples.")
+    elif arr.dtype.kind == "u" and arr.size and arr.max() > _INT64_MAX:
+        raise ValueError(f"{name} holds {int(arr.max())}, beyond any row number.")
+    arr = arr.astype(np.int64)
+    if not allow_empty and arr.size == 0:
+        raise ValueError(f"{name} is empty: select at least one sample.")
+    if arr.size and arr.min() < 0:
+        raise ValueError(f"{name} must be non-negative row numbers, got {int(arr.min())} "
+                         "(skusl does not count from the end as Python does).")
+    if n_samples is not None and arr.size and arr.max() >= n_samples:
+        raise ValueError(f"{name} contains {int(arr.max())}, out of range for "
+                         f"n_samples={n_samples} (valid: 0 to {n_samples - 1}).")
+    if unique and arr.size:
+        uniq, counts = np.unique(arr, return_counts=True)
+        if np.any(counts > 1):
+            raise ValueError(f"{name} repeats index {int(uniq[counts > 1][0])}; each sample "
+                             "may appear once.")
+    return arr
+
+
+def _object_indices(arr, name):
+    values = []
+    for v in arr.tolist():
+        if isinstance(v, bool) or not isinstance(v, (numbers.Integral, numbers.Real)):
+            raise ValueError(f"{name} must be row numbers, got {v!r} "
+                             f"({type(v).__name__}).")
+        if isinstance(v, numbers.Integral):
+            if abs(int(v)) > _INT64_MAX:
+                raise ValueError(f"{name} holds {int(v):.3g}, far beyond any row number; "
+                                 "pass the row numbers of the samples.")
+            values.append(int(v))
+        else:
+            values.append(float(v))
+    out = np.asarray(values)
+    if out.dtype.kind == "f":
+        return check_indices(out, name=name)
+    return out.astype(np.int64)

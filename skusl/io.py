@@ -2,8 +2,15 @@
 
 Reading never unpickles (``allow_pickle=False``); ``.npy`` files are
 memory-mapped so a large matrix is not copied before validation needs it.
+A file is read by what it holds, not only by its name: an ``.npz`` archive
+renamed ``.npy`` (or the reverse) is refused with the fix. Text files are
+read as UTF-8 with or without a byte-order mark.
+
 Every writer is atomic: it writes a temporary file beside the target and
-renames it, so an interrupted run never leaves a half-written file.
+renames it, so an interrupted run never leaves a half-written file. A new
+file gets the mode the umask gives (as ``open`` would), an overwritten one
+keeps its mode, and a symbolic link is written through (its target is
+replaced, the link stays).
 
 * Embeddings in: :func:`load_embeddings`.
 * Selected indices out and back: :func:`save_indices`, :func:`load_indices`.
@@ -14,12 +21,17 @@ renames it, so an interrupted run never leaves a half-written file.
 """
 
 import contextlib
+import csv
 import json
 import os
-import tempfile
+import secrets
+import stat
+import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from ._validation import check_indices
 
 __all__ = [
     "annotations_to_y",
@@ -38,22 +50,37 @@ EMBEDDING_FORMATS = (".npy", ".npz", ".csv", ".parquet")
 INDEX_FORMATS = (".csv", ".json", ".npy", ".txt")
 
 
-def load_embeddings(path, key=None):
+def load_embeddings(path, key=None, *, header="auto"):
     """Read an embedding matrix from ``.npy``, ``.npz``, ``.csv`` or ``.parquet``.
 
     Parameters
     ----------
     path : str or Path
         ``.npy``: memory-mapped. ``.npz``: the array ``key``, else ``X``, else
-        the only array. ``.csv``: numbers separated by commas, an optional
-        header line. ``.parquet`` (needs pyarrow): all numeric columns, or
-        one list-valued column holding the vectors.
+        the only array. ``.csv``: numbers separated by commas; a header line
+        is detected (also pandas' ``0,1,2,...`` column names), an unnamed
+        first header cell marks pandas' index column, which is skipped; an
+        empty field (how pandas writes NaN) is a missing value, reported with
+        its line. ``.parquet`` (needs pyarrow): all numeric columns (pandas'
+        ``__index_level_0__`` excluded), or one list-valued column holding
+        the vectors.
     key : str, optional
         Array name inside an ``.npz``.
+    header : {"auto", True, False}, default="auto"
+        CSV only: whether the first line is a header. ``"auto"`` detects it
+        and refuses the one ambiguous case (a first line ``0,1,...,d-1`` over
+        integer-only rows).
 
     Returns
     -------
     X : ndarray of shape (n_samples, n_features)
+
+    Raises
+    ------
+    ValueError
+        The file is missing, a folder, empty, truncated, of another format
+        than its name says, holds Python objects (never unpickled) or
+        missing values; the message names the file and the fix.
 
     Examples
     --------
@@ -65,23 +92,90 @@ def load_embeddings(path, key=None):
     (3, 3)
     """
     path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"no such embeddings file: {path}")
+    _check_input_file(path, "embeddings", EMBEDDING_FORMATS)
     suffix = path.suffix.lower()
     if suffix == ".npy":
-        return np.load(path, mmap_mode="r", allow_pickle=False)
+        return _load_npy(path, mmap=True)
     if suffix == ".npz":
         return _load_npz(path, key)
     if suffix == ".csv":
-        return _load_csv(path)
-    if suffix == ".parquet":
-        return _load_parquet(path)
-    raise ValueError(f"unsupported embeddings format {suffix!r} ({path}); use one of "
-                     f"{', '.join(EMBEDDING_FORMATS)}.")
+        return _load_csv(path, header)
+    return _load_parquet(path)
+
+
+def _check_input_file(path, what, formats, *, allow_empty=False):
+    if not path.exists():
+        raise FileNotFoundError(f"no such {what} file: {path}")
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder, not a {what} file; pass the file itself.")
+    if path.suffix.lower() not in formats:
+        raise ValueError(f"unsupported {what} format {path.suffix.lower()!r} ({path}); use "
+                         f"one of {', '.join(formats)}.")
+    if path.stat().st_size == 0 and not allow_empty:
+        raise ValueError(f"{path} is empty (0 bytes); write the {what} again.")
+
+
+_NPY_MAGIC = b"\x93NUMPY"
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+def _magic(path):
+    with open(path, "rb") as f:
+        return f.read(6)
+
+
+_PICKLE_ADVICE = ("skusl never unpickles (it reads with allow_pickle=False): save a numeric "
+                  "array instead, e.g. numpy.save(path, numpy.asarray(X, dtype=numpy.float32))")
+
+
+def _load_npy(path, mmap=False):
+    head = _magic(path)
+    if head.startswith(_ZIP_MAGIC):
+        raise ValueError(f"{path} is an .npz archive (a zip file), not an .npy array; "
+                         "rename it to .npz (and pass --key / key= if it holds several "
+                         "arrays).")
+    if not head.startswith(_NPY_MAGIC):
+        raise ValueError(f"{path} is not an .npy file (it does not start with numpy's "
+                         "header); write it with numpy.save.")
+    try:
+        return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+    except ValueError as exc:
+        if any(word in str(exc) for word in ("pickle", "Object arrays", "Python objects")):
+            raise ValueError(f"{path} holds Python objects; {_PICKLE_ADVICE}.") from None
+        raise ValueError(f"{path} is not a readable .npy file (truncated or corrupt: {exc}); "
+                         "write it again with numpy.save.") from None
+    except (OSError, EOFError) as exc:
+        raise ValueError(f"{path} is not a readable .npy file (truncated or corrupt: {exc}); "
+                         "write it again with numpy.save.") from None
+
+
+def _open_npz(path):
+    head = _magic(path)
+    if head.startswith(_NPY_MAGIC):
+        raise ValueError(f"{path} is an .npy array, not an .npz archive; rename it to .npy.")
+    try:
+        return np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"{path} is not a readable .npz archive (truncated or corrupt: "
+                         f"{exc}); write it again with numpy.savez.") from None
+
+
+def _npz_array(archive, path, key):
+    try:
+        return archive[key]
+    except ValueError as exc:
+        if any(word in str(exc) for word in ("pickle", "Object arrays", "Python objects")):
+            raise ValueError(f"{path}: array {key!r} holds Python objects; "
+                             f"{_PICKLE_ADVICE}.") from None
+        raise ValueError(f"{path}: array {key!r} is unreadable ({exc}); write the archive "
+                         "again with numpy.savez.") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"{path}: array {key!r} is truncated or corrupt ({exc}); write the "
+                         "archive again with numpy.savez.") from None
 
 
 def _load_npz(path, key):
-    with np.load(path, allow_pickle=False) as archive:
+    with _open_npz(path) as archive:
         names = list(archive.files)
         if key is None:
             if "X" in names:
@@ -93,19 +187,141 @@ def _load_npz(path, key):
                                  "named 'X'; say which one to use (--key NAME).")
         if key not in names:
             raise ValueError(f"{path} has no array {key!r}; it holds {names}.")
-        return archive[key]
+        return _npz_array(archive, path, key)
 
 
-def _load_csv(path):
-    with open(path) as f:
-        first = f.readline()
+# ---------------------------------------------------------------- CSV reading
+def _is_number(text):
     try:
-        [float(v) for v in first.strip().split(",")]
-        skip = 0
+        float(text)
     except ValueError:
-        skip = 1  # a header line
-    X = np.loadtxt(path, delimiter=",", skiprows=skip, dtype=np.float64, ndmin=2)
+        return False
+    return text.strip() != ""
+
+
+def _is_int_literal(text):
+    text = text.strip()
+    return text.lstrip("+-").isdigit()
+
+
+def _csv_head(path, n_lines=2):
+    """The first ``n_lines`` non-blank rows (with their 1-based line numbers)."""
+    out = []
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        for line_no, row in enumerate(csv.reader(f), start=1):
+            if row and any(cell.strip() for cell in row):
+                out.append((line_no, [cell.strip() for cell in row]))
+                if len(out) == n_lines:
+                    break
+    return out
+
+
+def _pandas_names(cells):
+    return cells == [str(i) for i in range(len(cells))]
+
+
+def _csv_layout(path, header):
+    """Decide (skip_header, skip_index_column) for a CSV of numbers."""
+    head = _csv_head(path)
+    if not head:
+        raise ValueError(f"{path} holds no rows; write the embeddings again.")
+    first = head[0][1]
+    second = head[1][1] if len(head) > 1 else None
+    index_col = False
+    if header == "auto":
+        rest = first[1:]
+        unnamed = first[0] in ("", "Unnamed: 0")
+        if len(first) > 1 and (
+                (unnamed and (_pandas_names(rest) or not all(_is_number(c) for c in rest)))
+                or (not _is_number(first[0]) and _pandas_names(rest))):
+            # pandas' to_csv(path): the index column (unnamed, or named over the
+            # default 0..d-1 feature names), then the features.
+            return True, True
+        if any(c and not _is_number(c) for c in first):
+            header = True
+        elif _pandas_names(first):
+            if second is not None and not all(_is_int_literal(c) for c in second if c):
+                header = True
+            else:
+                raise ValueError(
+                    f"{path}: the first line reads 0,1,...,{len(first) - 1}, which is how "
+                    "pandas writes column names, but every row holds integers, so it may "
+                    "also be data; say which with load_embeddings(path, header=True) or "
+                    "header=False (or save the matrix as .npy).")
+        else:
+            header = False
+    if header and first and first[0] in ("", "Unnamed: 0"):
+        index_col = True
+    return bool(header), index_col
+
+
+def _csv_problem(path, skip, usecols):
+    """Find the first bad row of a CSV of numbers: (line, message) or None."""
+    width = None
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        seen = 0
+        for line_no, row in enumerate(csv.reader(f), start=1):
+            if not row or not any(cell.strip() for cell in row):
+                continue
+            seen += 1
+            if seen <= skip:
+                continue
+            cells = [row[i] for i in usecols if i < len(row)] if usecols else row
+            if width is None:
+                width = len(row)
+            elif len(row) != width:
+                return (f"line {line_no} has {len(row)} fields but the first data line has "
+                        f"{width}; every row needs one value per feature.")
+            for col, cell in enumerate(cells, start=1):
+                if not cell.strip():
+                    return (f"line {line_no}, column {col} is empty: a missing value (pandas "
+                            "writes NaN that way); fill or drop it (e.g. "
+                            "DataFrame.dropna()) before saving.")
+                if not _is_number(cell):
+                    return f"line {line_no}, column {col} holds {cell!r}, not a number."
+    return None
+
+
+def _load_csv(path, header="auto"):
+    if header not in ("auto", True, False):
+        raise ValueError(f"header must be 'auto', True or False, got {header!r}.")
+    skip, index_col = _csv_layout(path, header)
+    n_fields = len(_csv_head(path, 1)[0][1])
+    usecols = list(range(1, n_fields)) if index_col else None
+    try:
+        X = np.loadtxt(path, delimiter=",", skiprows=_physical_skip(path, skip),
+                       usecols=usecols, dtype=np.float64, ndmin=2, encoding="utf-8-sig",
+                       quotechar='"')
+    except ValueError as exc:
+        problem = _csv_problem(path, skip, usecols)
+        raise ValueError(f"{path}: {problem or exc}") from None
+    bad = ~np.isfinite(X).all(axis=1)
+    if bad.any():
+        lines = _data_line_numbers(path, skip)[np.flatnonzero(bad)[:5]]
+        raise ValueError(f"{path}: line(s) {', '.join(map(str, lines))} hold NaN or "
+                         "infinity (missing values?); fill or drop them before saving.")
+    if X.size == 0:
+        raise ValueError(f"{path} holds a header but no rows of numbers.")
     return X
+
+
+def _physical_skip(path, n_header):
+    """Lines to skip so that ``n_header`` non-blank lines are passed."""
+    if not n_header:
+        return 0
+    return _csv_head(path, 1)[0][0]
+
+
+def _data_line_numbers(path, skip):
+    lines = []
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        seen = 0
+        for line_no, row in enumerate(csv.reader(f), start=1):
+            if row and any(cell.strip() for cell in row):
+                seen += 1
+                if seen > skip:
+                    lines.append(line_no)
+    return np.asarray(lines)
 
 
 def _load_parquet(path):
@@ -113,15 +329,19 @@ def _load_parquet(path):
         import pyarrow.parquet as pq
     except ImportError as exc:
         raise ImportError("reading .parquet needs pyarrow: pip install pyarrow") from exc
-    table = pq.read_table(path)
     import pyarrow.types as pat
 
-    list_cols = [c for c, t in zip(table.column_names, table.schema.types)
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:  # pyarrow's ArrowInvalid and friends
+        raise ValueError(f"{path} is not a readable parquet file ({exc}).") from None
+    columns = [(c, t) for c, t in zip(table.column_names, table.schema.types, strict=True)
+               if not c.startswith("__index_level_")]  # pandas' stored index
+    list_cols = [c for c, t in columns
                  if pat.is_list(t) or pat.is_large_list(t) or pat.is_fixed_size_list(t)]
     if len(list_cols) == 1:
         return np.asarray(table.column(list_cols[0]).to_pylist(), dtype=np.float64)
-    numeric = [c for c, t in zip(table.column_names, table.schema.types)
-               if pat.is_integer(t) or pat.is_floating(t)]
+    numeric = [c for c, t in columns if pat.is_integer(t) or pat.is_floating(t)]
     if not numeric:
         raise ValueError(f"{path} has no numeric columns and no single vector column.")
     return np.column_stack([table.column(c).to_numpy() for c in numeric])
@@ -133,19 +353,27 @@ def atomic_write(path, mode="w"):
 
     On an exception the temporary file is removed and ``path`` is untouched,
     so readers never see a half-written file. Every writer in this module
-    uses it.
+    uses it. The file ends up with the mode a plain ``open(path, "w")`` would
+    give it: the umask's default for a new file, the old mode for an
+    overwritten one. A symbolic link is written through: its target is
+    replaced and the link stays a link.
 
     Parameters
     ----------
     path : str or Path
         The file to (over)write; missing parent folders are created.
     mode : {"w", "wb"}, default="w"
-        Text or binary.
+        Text (UTF-8) or binary.
 
     Yields
     ------
     f : file object
         Open on the temporary file.
+
+    Raises
+    ------
+    ValueError
+        If ``path`` is a folder, or a parent of it is a file.
 
     Examples
     --------
@@ -157,17 +385,44 @@ def atomic_write(path, mode="w"):
     >>> open(path).read()
     'hello\\n'
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    if mode not in ("w", "wb"):
+        raise ValueError(f"mode must be 'w' or 'wb', got {mode!r}.")
+    target = _write_target(Path(path))
+    old_mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else None
+    tmp = target.parent / f".{target.name}.{secrets.token_hex(4)}.tmp"
+    # os.open applies the umask to 0o666, as open() does for a new file.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                 0o666)
     try:
-        with os.fdopen(fd, mode) as f:
+        if old_mode is not None:
+            os.chmod(tmp, old_mode)
+        with os.fdopen(fd, mode, **({"encoding": "utf-8"} if mode == "w" else {})) as f:
             yield f
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.remove(tmp)
         raise
+
+
+def _write_target(path):
+    """The file a writer replaces: through symlinks, with its folder created."""
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    if target.is_dir():
+        raise ValueError(f"{path} is a folder; pass a file name inside it (e.g. "
+                         f"{path / 'out'}{path.suffix or '.csv'}).")
+    for parent in (target.parent, *target.parent.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                raise ValueError(f"cannot write {path}: {parent} is a file, not a folder; "
+                                 "choose an output path inside a folder.")
+            break
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"cannot create the folder {target.parent} for {path}: "
+                         f"{exc.strerror or exc}.") from None
+    return target
 
 
 def save_indices(indices, path):
@@ -178,7 +433,11 @@ def save_indices(indices, path):
 
     Parameters
     ----------
-    indices : array-like of int
+    indices : array-like of int, or boolean mask
+        Row numbers (whole numbers, non-negative; ``3.0`` is read as 3), or
+        a boolean mask such as ``selector.get_support()``, whose ``True``
+        positions are written. Fractions, negative values and NaN raise a
+        ``ValueError``.
     path : str or Path
 
     Returns
@@ -208,7 +467,7 @@ def save_indices(indices, path):
     'index\\n42\\n7\\n1000\\n'
     """
     path = Path(path)
-    indices = np.asarray(indices, dtype=np.int64).ravel()
+    indices = check_indices(indices)
     suffix = path.suffix.lower()
     if suffix not in INDEX_FORMATS:
         raise ValueError(f"unsupported output format {suffix!r} ({path}); use one of "
@@ -234,12 +493,21 @@ def load_indices(path):
     Parameters
     ----------
     path : str or Path
-        ``.npy``, ``.json`` (a list), ``.csv`` (a header line, one index per
-        line) or ``.txt`` (one index per line).
+        ``.npy`` (integers, whole-number floats, or a boolean mask),
+        ``.json`` (a list), ``.csv`` or ``.txt`` (one index per line; a
+        header line is detected, and a CSV with several columns is read from
+        its ``index`` column, e.g. :func:`save_labels_csv` output).
 
     Returns
     -------
     indices : ndarray of shape (n_indices,), int64
+
+    Raises
+    ------
+    ValueError
+        For a line that is not a whole number, negative values, a file of
+        another format than its name says, or an unreadable file; the
+        message names the file and the line.
 
     Examples
     --------
@@ -252,14 +520,75 @@ def load_indices(path):
     array([3, 1, 4])
     """
     path = Path(path)
+    # An empty text file is an empty selection (save_indices([]) writes one).
+    _check_input_file(path, "indices", INDEX_FORMATS,
+                      allow_empty=path.suffix.lower() in (".csv", ".txt"))
     suffix = path.suffix.lower()
     if suffix == ".npy":
-        return np.load(path, allow_pickle=False).astype(np.int64)
-    if suffix == ".json":
-        with open(path) as f:
-            return np.asarray(json.load(f), dtype=np.int64)
-    skip = 1 if suffix == ".csv" else 0
-    return np.loadtxt(path, dtype=np.int64, skiprows=skip, ndmin=1)
+        values = _load_npy(path)
+    elif suffix == ".json":
+        values = _read_json(path)
+        if isinstance(values, dict):
+            hint = (" it is a split file: read it with skusl.io.load_ssl_split"
+                    if "lb_idx" in values else "")
+            raise ValueError(f"{path} holds a JSON object, not a list of indices;{hint}.")
+    else:
+        values = _read_index_lines(path)
+    try:
+        return check_indices(values)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+
+
+def _read_json(path):
+    try:
+        with open(path, encoding="utf-8-sig") as f:
+            return json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path} is not valid JSON ({exc}); write it again.") from None
+
+
+def _parse_index(text):
+    """An index from its text: an integer, or a whole-number float (``3.0``)."""
+    text = text.strip()
+    if _is_int_literal(text):
+        return int(text)
+    value = float(text)  # ValueError for anything else
+    if not np.isfinite(value) or value != np.floor(value):
+        raise ValueError(text)
+    return int(value) if abs(value) <= 2.0 ** 63 else value
+
+
+def _read_index_lines(path):
+    rows = []
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        for line_no, row in enumerate(csv.reader(f), start=1):
+            cells = [c.strip() for c in row]
+            if cells and any(cells):
+                rows.append((line_no, cells))
+    if not rows:
+        return np.zeros(0, dtype=np.int64)
+    column = 0
+    first = rows[0][1]
+    try:
+        _parse_index(first[0])
+    except ValueError:  # a header line: use its 'index' column, or the only one
+        if "index" in first:
+            column = first.index("index")
+        elif len(first) > 1:
+            raise ValueError(f"{path}: the header {first} has no 'index' column; name the "
+                             "column of row numbers 'index'.") from None
+        rows = rows[1:]
+    values = []
+    for line_no, cells in rows:
+        if column >= len(cells) or not cells[column]:
+            raise ValueError(f"{path}, line {line_no}: no index in column {column + 1}.")
+        try:
+            values.append(_parse_index(cells[column]))
+        except ValueError:
+            raise ValueError(f"{path}, line {line_no}: {cells[column]!r} is not an index "
+                             "(a whole, non-negative row number).") from None
+    return np.asarray(values, dtype=object)
 
 
 # --------------------------------------------------------------------------
@@ -267,28 +596,11 @@ def load_indices(path):
 # --------------------------------------------------------------------------
 
 def _check_index_array(indices, n_samples=None, name="indices"):
-    indices = np.asarray(indices)
-    if indices.dtype == bool:
-        indices = np.flatnonzero(indices)
-    if indices.size and not np.issubdtype(indices.dtype, np.integer):
-        as_int = indices.astype(np.int64)
-        if not np.array_equal(as_int, indices):
-            raise ValueError(f"{name} must be integers, got {indices.dtype} values.")
-        indices = as_int
-    indices = indices.astype(np.int64).ravel()
-    if indices.size and indices.min() < 0:
-        raise ValueError(f"{name} must be non-negative, got {int(indices.min())}.")
-    if n_samples is not None and indices.size and indices.max() >= n_samples:
-        raise ValueError(f"{name} contains {int(indices.max())}, out of range for "
-                         f"n_samples={n_samples}.")
-    return indices
+    return check_indices(indices, n_samples, name=name)
 
 
 def _check_unique(indices, name="indices"):
-    uniq, counts = np.unique(indices, return_counts=True)
-    if np.any(counts > 1):
-        raise ValueError(f"{name} repeats index {int(uniq[counts > 1][0])}; each sample "
-                         "may appear once.")
+    check_indices(indices, name=name, unique=True)
 
 
 def _format_label(value):
@@ -339,8 +651,6 @@ def save_labels_csv(path, indices, labels, confidence=None):
     0,dog,0.75
     9,cat,0.5
     """
-    import csv
-
     path = Path(path)
     indices = _check_index_array(indices)
     labels = np.asarray(labels, dtype=object).ravel()
@@ -414,17 +724,21 @@ def read_annotations(path, *, index_column="index", label_column="label"):
     >>> indices, labels
     (array([17,  2]), array([3, 5]))
     """
-    import csv
-
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such annotations file: {path}")
-    with open(path, newline="") as f:
-        rows = [row for row in csv.reader(f) if row and any(cell.strip() for cell in row)]
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder, not an annotations file; pass the CSV itself.")
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            rows = [row for row in csv.reader(f) if row and any(cell.strip() for cell in row)]
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path} is not a UTF-8 text CSV ({exc}); export the annotations "
+                         "as CSV (UTF-8).") from None
     if not rows:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     header = [cell.strip() for cell in rows[0]]
-    if header and header[0].lstrip("-").isdigit():
+    if header and _is_number(header[0]):
         i_col, l_col = 0, 1
     else:
         missing = [c for c in (index_column, label_column) if c not in header]
@@ -443,11 +757,14 @@ def read_annotations(path, *, index_column="index", label_column="label"):
         if not label:
             continue
         try:
-            index = int(row[i_col])
+            index = _parse_index(row[i_col])
         except ValueError:
             raise ValueError(f"{path}: index {row[i_col]!r} is not an integer.") from None
         if index < 0:
             raise ValueError(f"{path}: negative index {index}.")
+        if not isinstance(index, int) or index > np.iinfo(np.int64).max:
+            raise ValueError(f"{path}: index {row[i_col].strip()} is far beyond any row "
+                             "number; the index column must hold the samples' row numbers.")
         if index in seen and seen[index] != label:
             raise ValueError(f"{path}: sample {index} is labeled both {seen[index]!r} and "
                              f"{label!r}; keep one row per sample.")
@@ -630,26 +947,30 @@ def load_ssl_split(path):
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such split file: {path}")
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder, not a split file.")
     suffix = path.suffix.lower()
     if suffix == ".json":
-        with open(path) as f:
-            record = json.load(f)
+        record = _read_json(path)
         if not isinstance(record, dict) or "lb_idx" not in record:
             raise ValueError(f"{path} is not a split file (no 'lb_idx').")
         labels = record.get("lb_labels")
-        lb_idx = np.asarray(record["lb_idx"], dtype=np.int64)
-        ulb_idx = np.asarray(record.get("ulb_idx", []), dtype=np.int64)
+        lb_idx = check_indices(record["lb_idx"], name=f"{path}: lb_idx")
+        ulb_idx = check_indices(record.get("ulb_idx", []), name=f"{path}: ulb_idx")
         n_samples = record.get("n_samples", lb_idx.size + ulb_idx.size)
     elif suffix == ".npz":
-        with np.load(path, allow_pickle=False) as archive:
+        with _open_npz(path) as archive:
             if "lb_idx" not in archive.files:
                 raise ValueError(f"{path} is not a split file (no 'lb_idx').")
-            lb_idx = archive["lb_idx"].astype(np.int64)
-            ulb_idx = (archive["ulb_idx"].astype(np.int64) if "ulb_idx" in archive.files
-                       else np.zeros(0, dtype=np.int64))
-            n_samples = (archive["n_samples"].item() if "n_samples" in archive.files
-                         else lb_idx.size + ulb_idx.size)
-            labels = archive["lb_labels"] if "lb_labels" in archive.files else None
+            lb_idx = check_indices(_npz_array(archive, path, "lb_idx"),
+                                   name=f"{path}: lb_idx")
+            ulb_idx = (check_indices(_npz_array(archive, path, "ulb_idx"),
+                                     name=f"{path}: ulb_idx")
+                       if "ulb_idx" in archive.files else np.zeros(0, dtype=np.int64))
+            n_samples = (_npz_array(archive, path, "n_samples").item()
+                         if "n_samples" in archive.files else lb_idx.size + ulb_idx.size)
+            labels = (_npz_array(archive, path, "lb_labels")
+                      if "lb_labels" in archive.files else None)
     else:
         raise ValueError(f"unsupported split format {suffix!r} ({path}); use .json or .npz.")
     if labels is not None:
