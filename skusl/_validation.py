@@ -4,7 +4,9 @@ import numbers
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils.validation import check_array, validate_data
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_array, column_or_1d, validate_data
 
 from ._backends._resolve import is_cupy_array
 
@@ -346,3 +348,140 @@ def _object_indices(arr, name):
     if out.dtype.kind == "f":
         return check_indices(out, name=name)
     return out.astype(np.int64)
+
+
+
+class Count(Interval):
+    """``Interval`` over integers that refuses booleans (``True`` is no budget).
+
+    For ``_parameter_constraints``: ``n_select=True`` would otherwise pass
+    as the integer 1 and fail deep inside K-Means.
+    """
+
+    def is_satisfied_by(self, val):
+        return not isinstance(val, (bool, np.bool_)) and super().is_satisfied_by(val)
+
+
+# --------------------------------------------------------------------------
+# Semi-supervised targets: one reading of y for every labeler
+# --------------------------------------------------------------------------
+
+#: The marker of an unlabeled sample (scikit-learn's semi-supervised convention).
+UNLABELED = -1
+
+
+def _is_unlabeled_object(value):
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        raise ValueError(
+            f"Input y contains {value!r}: mark unlabeled samples with -1, "
+            "not NaN or None."
+        )
+    if isinstance(value, str):
+        return value == "-1"
+    if isinstance(value, numbers.Number) and not isinstance(value, bool):
+        return value == -1
+    return False
+
+
+def split_labels(y, name="HDLLabeler"):
+    """Read a semi-supervised target: class codes with -1 for unlabeled.
+
+    The rule, the same for every estimator and for
+    :func:`skusl.io.annotations_to_y`: the integer ``-1`` marks an unlabeled
+    sample, and so does the string ``"-1"`` in string or object targets
+    (NumPy writes ``-1`` as ``"-1"`` when it builds a string array, e.g.
+    ``np.where(mask, names, -1)``). Neither can therefore be a class.
+    Classes must be all numbers or all strings (they are sorted into
+    ``classes_``).
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Class values; ``-1`` (or ``"-1"``) marks unlabeled samples.
+    name : str
+        Estimator name for the messages.
+
+    Returns
+    -------
+    y : ndarray of shape (n_samples,)
+    unlabeled : ndarray of bool, shape (n_samples,)
+    classes : ndarray of shape (n_classes,)
+        Sorted distinct classes of the labeled samples.
+    codes : ndarray of int64, shape (n_samples,)
+        Index into ``classes``, -1 for unlabeled.
+
+    Raises
+    ------
+    ValueError
+        For a missing or empty ``y``, NaN/None entries, no labeled sample,
+        continuous values, or classes that mix strings and numbers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skusl._validation import split_labels
+    >>> y, unlabeled, classes, codes = split_labels(np.array(["cat", "-1", "dog"]))
+    >>> unlabeled, classes, codes
+    (array([False,  True, False]), array(['cat', 'dog'], dtype='<U3'), array([ 0, -1,  1]))
+    """
+    if y is None:
+        raise ValueError(
+            f"{name} requires y to be passed, but the target y is None; pass the "
+            "labels with -1 for unlabeled samples."
+        )
+    y = column_or_1d(y, warn=True)
+    if y.shape[0] == 0:
+        raise ValueError(f"y is empty: {name} needs at least one sample, with X and y "
+                         "holding one row / one entry per sample.")
+    kind = y.dtype.kind
+    if kind in "fc":
+        if not np.all(np.isfinite(y)):
+            raise ValueError(
+                "Input y contains NaN or infinity: mark unlabeled samples with -1, "
+                "not NaN."
+            )
+        unlabeled = y == UNLABELED
+    elif kind in "iu":
+        unlabeled = y == UNLABELED
+    elif kind == "b":
+        unlabeled = np.zeros(y.shape, dtype=bool)
+    elif kind in "US":
+        unlabeled = y == y.dtype.type("-1")
+    elif kind == "O":
+        unlabeled = np.fromiter((_is_unlabeled_object(v) for v in y), dtype=bool,
+                                count=y.shape[0])
+    else:
+        raise ValueError(f"Unknown label type: y has dtype {y.dtype}.")
+    labeled = y[~unlabeled]
+    if labeled.size == 0:
+        raise ValueError(
+            f"{name} needs at least one labeled sample, but every entry of y is -1 "
+            "(unlabeled); label a few samples first (e.g. those USLSelector picks)."
+        )
+    if kind == "O":
+        _check_one_label_type(labeled)
+    check_classification_targets(labeled)
+    try:
+        classes, codes_lab = np.unique(labeled, return_inverse=True)
+    except TypeError as exc:
+        raise ValueError(
+            "the labels of y cannot be sorted (mixed types?); use one type for all "
+            "class values and -1 for unlabeled."
+        ) from exc
+    codes = np.full(y.shape[0], UNLABELED, dtype=np.int64)
+    codes[~unlabeled] = codes_lab.ravel()
+    return y, unlabeled, classes, codes
+
+
+def _check_one_label_type(labeled):
+    """Classes are all strings or all numbers: a clear error before numpy's sort."""
+    is_str = np.fromiter((isinstance(v, str) for v in labeled), dtype=bool,
+                         count=labeled.shape[0])
+    if is_str.any() and not is_str.all():
+        text = labeled[np.argmax(is_str)]
+        other = labeled[np.argmin(is_str)]
+        raise ValueError(
+            f"y mixes strings and numbers as classes (e.g. {text!r} and {other!r}); use "
+            "one type for every class, e.g. y.astype(str) (the unlabeled marker -1 "
+            "may stay an integer)."
+        )

@@ -789,7 +789,8 @@ def annotations_to_y(n_samples, indices, labels, *, unlabeled=-1):
         Their labels. Integers give an int64 ``y``; anything else (strings)
         gives an object array holding ``unlabeled`` for unlabeled rows.
     unlabeled : int, default=-1
-        The marker of unlabeled rows; no label may equal it.
+        The marker of unlabeled rows; no label may equal it, as a number or as
+        text (``"-1"`` also means unlabeled to every estimator).
 
     Returns
     -------
@@ -819,8 +820,12 @@ def annotations_to_y(n_samples, indices, labels, *, unlabeled=-1):
     else:
         labels = labels.astype(object)
         y = np.full(n_samples, unlabeled, dtype=object)
-    if np.any(labels == unlabeled):
-        raise ValueError(f"a label equals the unlabeled marker {unlabeled!r}; relabel "
+    # The marker in either form: estimators read both -1 and "-1" as unlabeled
+    # (skusl._validation.split_labels), so neither may be a class.
+    marker = (labels == unlabeled) | (labels.astype(str) == str(unlabeled))
+    if np.any(marker):
+        raise ValueError(f"a label equals the unlabeled marker {unlabeled!r} (estimators read "
+                         f"both {unlabeled!r} and {str(unlabeled)!r} as unlabeled); relabel "
                          "that class or pass another unlabeled= value.")
     y[indices] = labels
     return y

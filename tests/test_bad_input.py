@@ -342,3 +342,77 @@ def test_featurizer_refuses_a_model_that_changes_the_row_count(rows_out):
     X = np.random.RandomState(0).rand(200, 5).astype(np.float32)
     with pytest.raises(ValueError, match=r"returned \d+ rows for a batch of \d+"):
         TorchFeaturizer(pooled, batch_size=64, device="cpu").transform(X)
+
+
+# ------------------------------------------------------------ estimators: y
+LABELERS = [pytest.param(lambda: skusl.HDLLabeler(n_neighbors=3), id="HDLLabeler"),
+            pytest.param(lambda: skusl.HDLLabeler(n_neighbors="auto", random_state=0),
+                         id="HDLLabeler-auto"),
+            pytest.param(lambda: skusl.AutoK(k_max=3, random_state=0), id="AutoK")]
+
+
+def _labeled_mixed():
+    _, y = _blobs()
+    y_obj = np.full(y.shape, -1, dtype=object)
+    y_obj[:6] = ["a", "b", "c", 1, 2, 3]
+    return y_obj
+
+
+@pytest.mark.parametrize("make", LABELERS)
+@pytest.mark.parametrize("case, y, match", [
+    ("mixed str/int", _labeled_mixed(), "mixes strings and numbers"),
+    ("empty", np.zeros(0, dtype=int), "y is empty"),
+    ("wrong length", np.r_[0, 1, 2, np.full(30, -1)], "X has 36 samples but y has 33"),
+    ("2-D", np.zeros((36, 2), dtype=int), "1d|1-D|shape"),
+    ("all unlabeled", np.full(36, -1), "at least one labeled"),
+    ("nan", np.r_[np.nan, 0.0, 1.0, 2.0, np.full(32, -1.0)], "NaN"),
+    ("None", np.array([None, "a", "b"] + [-1] * 33, dtype=object), "not NaN or None"),
+    ("continuous", np.r_[np.linspace(0.1, 0.9, 6), np.full(30, -1.0)], "Unknown label type"),
+])
+def test_bad_y(make, case, y, match):
+    X, _ = _blobs()
+    if case == "empty":
+        X = X[:0]
+    with pytest.raises(ValueError, match=match):
+        make().fit(X, y)
+
+
+def test_string_minus_one_is_the_unlabeled_marker_everywhere():
+    # One documented rule: the integer -1 and the string "-1" both mark
+    # unlabeled samples in y (NumPy writes -1 as "-1" in string arrays), so
+    # neither can be a class - also when annotations are turned into y.
+    from skusl.io import annotations_to_y
+
+    X, y = _blobs()
+    names = np.array(["ant", "bee", "cat"])
+    semi = _partial_labels(y)
+    y_str = np.where(semi >= 0, names[np.maximum(semi, 0)], "-1")
+    y_obj = np.array([names[v] if v >= 0 else -1 for v in semi], dtype=object)
+    a = skusl.HDLLabeler(n_neighbors=3).fit(X, y_str)
+    b = skusl.HDLLabeler(n_neighbors=3).fit(X, y_obj)
+    assert "-1" not in a.classes_.tolist() and -1 not in b.classes_.tolist()
+    np.testing.assert_array_equal(a.transduction_, b.transduction_)
+    for marker in (-1, "-1"):
+        with pytest.raises(ValueError, match="unlabeled marker"):
+            annotations_to_y(5, [0, 1], np.array(["cat", marker], dtype=object))
+
+
+@pytest.mark.parametrize("name", [n for n, (_, kind) in ESTIMATORS.items()
+                                  if kind == "selector"])
+def test_bool_is_not_a_budget(name):
+    if name in TORCH_ESTIMATORS and not HAS_TORCH:
+        pytest.skip("needs torch (pip install skusl[torch])")
+    X, _ = _blobs()
+    est = ESTIMATORS[name][0]()
+    with pytest.raises(ValueError, match="n_select"):  # was a TypeError inside KMeans
+        est.set_params(n_select=True).fit(X)
+
+
+def test_autok_with_one_labeled_sample_says_pass_n_neighbors():
+    X, _ = _blobs()
+    y = np.full(36, -1)
+    y[3] = 1
+    with pytest.raises(ValueError, match="pass n_neighbors"):
+        skusl.AutoK().fit(X, y)
+    with pytest.raises(ValueError, match="pass n_neighbors"):
+        skusl.HDLLabeler(n_neighbors="auto").fit(X, y)

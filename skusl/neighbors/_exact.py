@@ -42,6 +42,12 @@ OFF_CENTRE_RATIO = 32.0
 RERANK_TOLERANCE = 1e-4
 
 
+#: Working set of the re-rank's gathered (rows, candidates, d) float64 block:
+#: small enough to stay in cache (measured: 4 MiB chunks are 8x faster than
+#: 256 MiB ones, which spend their time in page faults).
+RERANK_CHUNK_BYTES = 1 << 22
+
+
 def _rerank_candidates(k, n_available):
     return int(min(n_available, 2 * k + 16))
 
@@ -80,7 +86,7 @@ def _condition(xp, X, Y, exclude_self):
     return X, Y, exponent
 
 
-def _rerank(xp, X, Y, cand, k, budget_bytes):
+def _rerank(xp, X, Y, cand, k, budget_bytes=RERANK_CHUNK_BYTES):
     """The ``k`` nearest of the candidate columns, on float64 direct distances.
 
     ``cand`` is (b, c) candidate indices into ``Y`` for the rows of ``X``.
@@ -161,7 +167,7 @@ def exact_kneighbors(X, Y, n_neighbors, *, backend, exclude_self,
         if rerank:
             _, cand = kernels.knn_block(X[start:stop] @ YT, sq_X[start:stop], sq_Y,
                                         n_candidates, start, exclude_self)
-            d, i = _rerank(xp, X[start:stop], Y, cand, n_neighbors, block_bytes)
+            d, i = _rerank(xp, X[start:stop], Y, cand, n_neighbors)
         out_d[start:stop] = d
         out_i[start:stop] = i
         if progress is not None:
