@@ -107,7 +107,7 @@ def _check_input_file(path, what, formats, *, allow_empty=False):
     if not path.exists():
         raise FileNotFoundError(f"no such {what} file: {path}")
     if path.is_dir():
-        raise ValueError(f"{path} is a folder, not a {what} file; pass the file itself.")
+        raise ValueError(f"{path} is a folder, not a file; pass the {what} file itself.")
     if path.suffix.lower() not in formats:
         raise ValueError(f"unsupported {what} format {path.suffix.lower()!r} ({path}); use "
                          f"one of {', '.join(formats)}.")

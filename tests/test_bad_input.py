@@ -416,3 +416,132 @@ def test_autok_with_one_labeled_sample_says_pass_n_neighbors():
         skusl.AutoK().fit(X, y)
     with pytest.raises(ValueError, match="pass n_neighbors"):
         skusl.HDLLabeler(n_neighbors="auto").fit(X, y)
+
+
+# ------------------------------------------------------------------ the CLI
+def _cli_files(tmp_path):
+    """A valid embeddings file and labels file, plus broken variants."""
+    X, y = _blobs(60, 4)
+    good = tmp_path / "emb.npy"
+    np.save(good, X.astype(np.float32))
+    labels = tmp_path / "labels.csv"
+    labels.write_text("index,label\n" + "".join(f"{i},{y[i]}\n" for i in range(0, 60, 7)))
+    files = {"good": good, "labels": labels}
+    (tmp_path / "empty.npy").write_bytes(b"")
+    files["empty .npy"] = tmp_path / "empty.npy"
+    data = good.read_bytes()
+    (tmp_path / "trunc.npy").write_bytes(data[: len(data) // 2])
+    files["truncated .npy"] = tmp_path / "trunc.npy"
+    np.savez(tmp_path / "c.npz", X=X)
+    (tmp_path / "corrupt.npz").write_bytes((tmp_path / "c.npz").read_bytes()[:50])
+    files["corrupt .npz"] = tmp_path / "corrupt.npz"
+    (tmp_path / "renamed.npy").write_bytes((tmp_path / "c.npz").read_bytes())
+    files["npz renamed .npy"] = tmp_path / "renamed.npy"
+    (tmp_path / "adir").mkdir()
+    files["folder"] = tmp_path / "adir"
+    np.save(tmp_path / "obj.npy", np.array([{"a": 1}] * 5, dtype=object), allow_pickle=True)
+    files["pickled .npy"] = tmp_path / "obj.npy"
+    nan = X.copy()
+    nan[4, 1] = np.nan
+    np.save(tmp_path / "nan.npy", nan)
+    files["NaN row"] = tmp_path / "nan.npy"
+    np.save(tmp_path / "flat.npy", X[:, 0])
+    files["1-D"] = tmp_path / "flat.npy"
+    (tmp_path / "afile").write_text("x")
+    files["a file"] = tmp_path / "afile"
+    return files
+
+
+def _cli_main(argv):
+    from skusl.__main__ import main  # the entry point python -m skusl runs
+
+    return main([str(a) for a in argv])
+
+
+def _expect_user_error(capsys, argv, *needles):
+    try:
+        rc = _cli_main(argv)
+    except SystemExit as exc:  # argparse's own usage errors also exit 2
+        rc = exc.code
+    err = capsys.readouterr().err
+    assert rc == 2, f"exit {rc} for {argv}: {err}"
+    assert err.startswith("error: ") or "error:" in err, err
+    assert "Traceback" not in err
+    for needle in needles:
+        assert needle in err, f"{needle!r} not in {err!r}"
+    return err
+
+
+INPUT_CASES = ["empty .npy", "truncated .npy", "corrupt .npz", "npz renamed .npy", "folder",
+               "pickled .npy", "NaN row", "1-D"]
+
+
+def _command_argv(command, files, embeddings, out):
+    if command == "select":
+        return ["select", embeddings, "--budget", 3, "--k", 4, "-q", "--out", out]
+    return ["label", embeddings, "--labels", files["labels"], "--k", 3, "-q", "--out", out]
+
+
+@pytest.mark.parametrize("command", ["select", "label"])
+@pytest.mark.parametrize("case", INPUT_CASES)
+def test_cli_bad_embeddings(tmp_path, capsys, command, case):
+    files = _cli_files(tmp_path)
+    out = tmp_path / "out.csv"
+    err = _expect_user_error(capsys, _command_argv(command, files, files[case], out),
+                             files[case].name)
+    assert not out.exists()
+    assert "unsafe" not in err
+
+
+@pytest.mark.parametrize("command", ["demo", "select", "label"])
+@pytest.mark.parametrize("case", ["out is a folder", "out below a file"])
+def test_cli_bad_out(tmp_path, capsys, command, case):
+    files = _cli_files(tmp_path)
+    out = files["folder"] if case == "out is a folder" else files["a file"] / "x.csv"
+    argv = (["demo", "--budget", 3, "--out", out] if command == "demo"
+            else _command_argv(command, files, files["good"], out))
+    _expect_user_error(capsys, argv, files["folder"].name if case == "out is a folder"
+                       else files["a file"].name)
+
+
+@pytest.mark.parametrize("content, needle", [
+    ("index,label\n10000000000000000000000,1\n0,2\n", "far beyond"),
+    ("index,label\n999,1\n0,2\n", "out of range"),
+    ("index,label\n1.5,1\n0,2\n", "not an integer"),
+    ("", "no labeled sample"),
+])
+def test_cli_bad_labels_file(tmp_path, capsys, content, needle):
+    files = _cli_files(tmp_path)
+    bad = tmp_path / "bad_labels.csv"
+    bad.write_text(content)
+    _expect_user_error(capsys, ["label", files["good"], "--labels", bad, "-q",
+                                "--out", tmp_path / "o.csv"], "bad_labels.csv", needle)
+    _expect_user_error(capsys, ["label", files["good"], "--labels", files["folder"], "-q",
+                                "--out", tmp_path / "o.csv"], files["folder"].name)
+
+
+def test_cli_messages_name_the_flags(tmp_path, capsys):
+    files = _cli_files(tmp_path)
+    err = _expect_user_error(capsys, ["select", files["good"], "--budget", 3, "--k", 60, "-q",
+                                      "--out", tmp_path / "o.csv"], "--k")
+    assert "n_neighbors" not in err
+    err = _expect_user_error(capsys, ["label", files["good"], "--labels", files["labels"],
+                                      "--k", 60, "-q", "--out", tmp_path / "o.csv"], "--k")
+    assert "n_neighbors" not in err
+    one = tmp_path / "one.csv"
+    one.write_text("index,label\n3,1\n")
+    err = _expect_user_error(capsys, ["label", files["good"], "--labels", one, "--k", "auto",
+                                      "-q", "--out", tmp_path / "o.csv"], "--k")
+    assert "n_neighbors" not in err
+    _expect_user_error(capsys, ["select", files["good"], "--budget", 0, "-q",
+                                "--out", tmp_path / "o.csv"], "--budget")
+
+
+def test_cli_label_out_must_be_csv(tmp_path, capsys):
+    # label writes index,label,confidence CSV; another extension is refused
+    # before any work (it used to write CSV into x.json).
+    files = _cli_files(tmp_path)
+    for name in ("x.json", "x.npy", "x.txt"):
+        _expect_user_error(capsys, ["label", files["good"], "--labels", files["labels"],
+                                    "--k", 3, "-q", "--out", tmp_path / name], name, ".csv")
+        assert not (tmp_path / name).exists()
