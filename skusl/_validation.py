@@ -1,4 +1,15 @@
-"""Input checks shared by every estimator: one place, one set of messages."""
+"""Input checks shared by every estimator, function and file reader: one home.
+
+One place, one set of messages, each naming the fix:
+
+- features: :func:`check_embeddings` (estimators), :func:`check_points`
+  (public array functions), :func:`check_finite`, :func:`check_distance_range`,
+  :func:`normalize_rows`, :func:`rows_to_float32`;
+- budgets: :func:`check_n_select` and the :class:`Count` constraint;
+- row indices and masks: :func:`check_indices` (skusl.io, skusl.metrics,
+  skusl.plotting), :func:`check_selection`, :func:`check_true_labels`;
+- semi-supervised targets: :func:`split_labels` (every labeler).
+"""
 
 import numbers
 
@@ -316,19 +327,54 @@ def check_indices(indices, n_samples=None, *, name="indices", allow_mask=True,
         raise ValueError(f"{name} holds {int(arr.max())}, beyond any row number.")
     arr = arr.astype(np.int64)
     if not allow_empty and arr.size == 0:
-        raise ValueError(f"{name} is empty: select at least one sample.")
+        raise ValueError(f"the selection is empty: select at least one sample ({name}).")
     if arr.size and arr.min() < 0:
         raise ValueError(f"{name} must be non-negative row numbers, got {int(arr.min())} "
                          "(skusl does not count from the end as Python does).")
     if n_samples is not None and arr.size and arr.max() >= n_samples:
-        raise ValueError(f"{name} contains {int(arr.max())}, out of range for "
-                         f"n_samples={n_samples} (valid: 0 to {n_samples - 1}).")
+        raise ValueError(f"{name} contains {int(arr.max())}, outside [0, {n_samples}) "
+                         f"(out of range for n_samples={n_samples}).")
     if unique and arr.size:
         uniq, counts = np.unique(arr, return_counts=True)
         if np.any(counts > 1):
             raise ValueError(f"{name} repeats index {int(uniq[counts > 1][0])}; each sample "
                              "may appear once.")
     return arr
+
+
+def check_true_labels(y_true, n_samples=None, name="y_true"):
+    """Ground-truth labels of every sample (evaluation metrics): 1-D, finite, right length."""
+    host = y_true.get() if is_cupy_array(y_true) else y_true
+    y = np.asarray(host)
+    if y.ndim != 1:
+        y = column_or_1d(y, warn=True) if y.ndim == 2 and 1 in y.shape else y
+    if y.ndim != 1:
+        raise ValueError(f"{name} must be 1-D (one label per sample), got shape {y.shape}.")
+    if y.dtype.kind in "fc" and not np.all(np.isfinite(y)):
+        raise ValueError(f"{name} contains NaN or infinity; every sample needs its true "
+                         "class for the metric.")
+    if y.dtype.kind == "O" and any(v is None or (isinstance(v, float) and v != v)
+                                   for v in y.tolist()):
+        raise ValueError(f"{name} contains None or NaN; every sample needs its true class "
+                         "for the metric.")
+    if n_samples is not None and y.shape[0] != n_samples:
+        raise ValueError(f"{name} has {y.shape[0]} labels for {n_samples} samples.")
+    return y
+
+
+def check_selection(y_true, selected_indices, X=None, *, allow_empty=False):
+    """Validate the inputs of a selection metric: ``(X, y_true, selected indices)``.
+
+    ``X`` (optional) is validated as by :func:`check_points` (on the host),
+    ``y_true`` needs one finite label per sample, and the selection is read
+    by :func:`check_indices` (indices or a boolean mask over the samples).
+    """
+    if X is not None:
+        X = check_points(X.get() if is_cupy_array(X) else X, allow_cupy=False)
+    y_true = check_true_labels(y_true, None if X is None else X.shape[0])
+    sel = check_indices(selected_indices, y_true.shape[0], name="selected_indices",
+                        allow_empty=allow_empty)
+    return X, y_true, sel
 
 
 def _object_indices(arr, name):

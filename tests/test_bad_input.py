@@ -545,3 +545,100 @@ def test_cli_label_out_must_be_csv(tmp_path, capsys):
         _expect_user_error(capsys, ["label", files["good"], "--labels", files["labels"],
                                     "--k", 3, "-q", "--out", tmp_path / name], name, ".csv")
         assert not (tmp_path / name).exists()
+
+
+# ------------------------------------------------------------ skusl.metrics
+def _metric_calls():
+    from skusl import metrics
+
+    return {
+        "class_coverage": lambda X, y, s: metrics.class_coverage(y, s),
+        "class_balance": lambda X, y, s: metrics.class_balance(y, s),
+        "nearest_prototype_accuracy": metrics.nearest_prototype_accuracy,
+        "linear_probe_accuracy": metrics.linear_probe_accuracy,
+        "propagation_accuracy": lambda X, y, s: metrics.propagation_accuracy(X, y, s,
+                                                                             n_neighbors=3),
+    }
+
+
+METRICS = sorted(_metric_calls())
+
+
+def test_every_public_metric_is_listed():
+    from skusl import metrics
+
+    functions = {n for n in metrics.__all__ if callable(getattr(metrics, n))
+                 and n not in ("make_selection_scorer", "stand_in_indices", "hdl_available")}
+    assert functions == set(METRICS), "list new metrics in _metric_calls()"
+
+
+@pytest.mark.parametrize("metric", METRICS)
+@pytest.mark.parametrize("sel, match", [
+    ([0, -1, 5], "non-negative"),         # was read from the end (numpy indexing)
+    ([0.0, 1.7, 5.0], "whole numbers"),   # was truncated to 1
+    ([0, 36], "out of range"),
+    (np.ones(10, dtype=bool), "mask"),   # wrong length
+    ([[0, 1], [2, 3]], "1-D"),
+    (["a", "b"], "row numbers"),
+    ([0, np.nan], "NaN"),
+])
+def test_metrics_bad_selection(metric, sel, match):
+    X, y = _blobs()
+    with pytest.raises(ValueError, match=match):
+        _metric_calls()[metric](X, y, sel)
+
+
+@pytest.mark.parametrize("metric", METRICS)
+def test_metrics_accept_masks_and_whole_floats(metric):
+    X, y = _blobs()
+    sel = np.array([0, 1, 2, 5])
+    mask = np.zeros(36, dtype=bool)
+    mask[sel] = True
+    call = _metric_calls()[metric]
+    ref = call(X, y, sel)
+    assert call(X, y, mask) == ref
+    assert call(X, y, sel.astype(float)) == ref
+
+
+@pytest.mark.parametrize("metric", METRICS)
+def test_metrics_bad_y_true(metric):
+    X, y = _blobs()
+    call = _metric_calls()[metric]
+    if not metric.startswith("class_"):  # those take no X to compare with
+        with pytest.raises(ValueError, match="y_true has 35 labels for 36 samples"):
+            call(X, y[:35], [0, 1, 2])
+    with pytest.raises(ValueError, match="1-D"):
+        call(X, np.c_[y, y], [0, 1, 2])
+    y_nan = y.astype(float)
+    y_nan[4] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        call(X, y_nan, [0, 1, 2])
+
+
+@pytest.mark.parametrize("metric", [m for m in METRICS if "class_" not in m])
+@pytest.mark.parametrize("case, X, match", [c for c in _bad_X_cases() if c[2] is not None
+                                            and c[0] not in ("empty",)],
+                         ids=lambda v: v if isinstance(v, str) else "")
+def test_metrics_bad_X(metric, case, X, match):
+    _, y = _blobs()
+    with pytest.raises(ValueError, match=match):
+        _metric_calls()[metric](X, y, [0, 1, 2])
+
+
+def test_scorer_and_stand_ins_bad_input():
+    from skusl.metrics import make_selection_scorer, stand_in_indices
+    from sklearn.exceptions import NotFittedError
+
+    X, y = _blobs()
+    with pytest.raises(ValueError, match="unknown selection metric"):
+        make_selection_scorer("accuracy")
+    with pytest.raises(TypeError, match="name or a callable"):
+        make_selection_scorer(3)
+    sel = skusl.KMeansClosestSelector(n_select=3, random_state=0)
+    with pytest.raises(NotFittedError):
+        stand_in_indices(sel, X)
+    sel.fit(X)
+    with pytest.raises(ValueError, match="true labels"):
+        make_selection_scorer("coverage")(sel, X)
+    with pytest.raises(ValueError, match="NaN"):
+        stand_in_indices(sel, np.full_like(X, np.nan))
