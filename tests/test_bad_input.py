@@ -642,3 +642,185 @@ def test_scorer_and_stand_ins_bad_input():
         make_selection_scorer("coverage")(sel, X)
     with pytest.raises(ValueError, match="NaN"):
         stand_in_indices(sel, np.full_like(X, np.nan))
+
+
+@pytest.mark.parametrize("dist, ind, match", [
+    (np.ones((3, 2)), np.ones((3, 1), int), "same shape"),
+    (np.ones((3, 1)), -np.ones((3, 1), int), "outside"),
+    (np.ones((3, 1)), np.full((3, 1), 5), "outside"),
+    (np.full((3, 1), np.nan), np.ones((3, 1), int), "finite"),
+    (-np.ones((3, 1)), np.ones((3, 1), int), "non-negative"),
+    (np.ones(3), np.ones(3, int), "2-D"),
+    (np.ones((3, 1)), np.full((3, 1), 1.5), "whole numbers"),
+])
+def test_arrays_to_graph_bad_arrays(dist, ind, match):
+    from skusl.neighbors import arrays_to_graph
+
+    with pytest.raises(ValueError, match=match):
+        arrays_to_graph(dist, ind)
+
+
+def test_every_neighbors_function_is_covered():
+    from skusl import neighbors
+
+    covered = {"kneighbors", "kneighbors_graph", "query_kneighbors", "graph_to_arrays",
+               "arrays_to_graph", "PrecomputedKNN", "NEIGHBORS_METHODS"}
+    assert set(neighbors.__all__) <= covered, (
+        f"add bad-input tests for {sorted(set(neighbors.__all__) - covered)}")
+
+
+# ----------------------------------------------------------------- skusl.io
+def _io_cases(tmp_path):
+    """name -> [(case, call, exception, match)] over every public function of skusl.io."""
+    from skusl import io
+
+    X, _ = _blobs()
+    np.save(tmp_path / "good.npy", X)
+    data = (tmp_path / "good.npy").read_bytes()
+    (tmp_path / "trunc.npy").write_bytes(data[: len(data) // 2])
+    np.savez(tmp_path / "good.npz", X=X, lb_idx=np.arange(3))
+    (tmp_path / "renamed.npy").write_bytes((tmp_path / "good.npz").read_bytes())
+    (tmp_path / "corrupt.npz").write_bytes((tmp_path / "good.npz").read_bytes()[:60])
+    (tmp_path / "empty.npy").write_bytes(b"")
+    np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    (tmp_path / "nan.csv").write_text("1,2\n3,\n")
+    (tmp_path / "bin.csv").write_bytes(b"\xff\xfe\x00\x01garbage\x00")
+    (tmp_path / "neg.txt").write_text("3\n-1\n")
+    (tmp_path / "neg.csv").write_text("3,a\n-1,b\n")
+    (tmp_path / "frac.txt").write_text("3\n1.5\n")
+    (tmp_path / "dict.json").write_text('{"a": 1}')
+    (tmp_path / "list.json").write_text("[1, 2]")
+    (tmp_path / "bad.json").write_text("[1, 2")
+    (tmp_path / "conflict.csv").write_text("index,label\n1,a\n1,b\n")
+    (tmp_path / "badsplit.json").write_text('{"lb_idx": [1.5]}')
+    (tmp_path / "afile").write_text("x")
+    folder, below = tmp_path, tmp_path / "afile" / "x.csv"
+    missing = tmp_path / "missing.npy"
+    E = ValueError
+    return {
+        "load_embeddings": [
+            ("missing", lambda: io.load_embeddings(missing), FileNotFoundError, "no such"),
+            ("folder", lambda: io.load_embeddings(folder), E, "folder"),
+            ("empty", lambda: io.load_embeddings(tmp_path / "empty.npy"), E, "empty"),
+            ("truncated", lambda: np.asarray(io.load_embeddings(tmp_path / "trunc.npy")), E,
+             "truncated"),
+            ("corrupt npz", lambda: io.load_embeddings(tmp_path / "corrupt.npz"), E,
+             "truncated or corrupt"),
+            ("npz as npy", lambda: io.load_embeddings(tmp_path / "renamed.npy"), E, ".npz"),
+            ("pickled", lambda: io.load_embeddings(tmp_path / "obj.npy"), E, "never unpickles"),
+            ("missing value", lambda: io.load_embeddings(tmp_path / "nan.csv"), E, "line 2"),
+            ("binary csv", lambda: io.load_embeddings(tmp_path / "bin.csv"), E, "bin.csv"),
+            ("suffix", lambda: io.load_embeddings(tmp_path / "afile"), E, "unsupported"),
+            ("bad header arg", lambda: io.load_embeddings(tmp_path / "nan.csv", header="yes"),
+             E, "header"),
+        ],
+        "load_indices": [
+            ("missing", lambda: io.load_indices(tmp_path / "none.txt"), FileNotFoundError,
+             "no such"),
+            ("folder", lambda: io.load_indices(folder), E, "folder"),
+            ("negative", lambda: io.load_indices(tmp_path / "neg.txt"), E, "line 2"),
+            ("fraction", lambda: io.load_indices(tmp_path / "frac.txt"), E, "line 2"),
+            ("npz as npy", lambda: io.load_indices(tmp_path / "renamed.npy"), E, ".npz"),
+            ("float array", lambda: io.load_indices(tmp_path / "good.npy"), E, "1-D|whole"),
+            ("json object", lambda: io.load_indices(tmp_path / "dict.json"), E, "JSON object"),
+            ("broken json", lambda: io.load_indices(tmp_path / "bad.json"), E, "not valid JSON"),
+            ("binary", lambda: io.load_indices(tmp_path / "bin.csv"), E, "bin.csv"),
+        ],
+        "save_indices": [
+            ("fraction", lambda: io.save_indices([1.5], tmp_path / "o.csv"), E, "whole"),
+            ("negative", lambda: io.save_indices([-2], tmp_path / "o.csv"), E, "non-negative"),
+            ("nan", lambda: io.save_indices([np.nan], tmp_path / "o.csv"), E, "NaN"),
+            ("2-D", lambda: io.save_indices(np.ones((2, 2), int), tmp_path / "o.csv"), E, "1-D"),
+            ("text", lambda: io.save_indices(["1"], tmp_path / "o.csv"), E, "row numbers"),
+            ("sparse", lambda: io.save_indices(sp.eye(3, format="csr"), tmp_path / "o.csv"), E,
+             "sparse"),
+            ("folder", lambda: io.save_indices([1], folder), E, "folder|unsupported"),
+            ("below a file", lambda: io.save_indices([1], below), E, "is a file"),
+            ("suffix", lambda: io.save_indices([1], tmp_path / "o.xlsx"), E, "unsupported"),
+        ],
+        "save_labels_csv": [
+            ("lengths", lambda: io.save_labels_csv(tmp_path / "l.csv", [0, 1], [1]), E,
+             "2 indices but 1 labels"),
+            ("indices", lambda: io.save_labels_csv(tmp_path / "l.csv", [0.5], [1]), E, "whole"),
+            ("confidence", lambda: io.save_labels_csv(tmp_path / "l.csv", [0], [1],
+                                                      confidence=[0.5, 1]), E, "confidences"),
+            ("empty label", lambda: io.save_labels_csv(tmp_path / "l.csv", [0, 1], ["a", ""]),
+             E, "empty"),
+            ("spaces", lambda: io.save_labels_csv(tmp_path / "l.csv", [0], [" a"]), E,
+             "whitespace"),
+            ("folder", lambda: io.save_labels_csv(folder, [0], [1]), E, "folder"),
+            ("below a file", lambda: io.save_labels_csv(below, [0], [1]), E, "is a file"),
+        ],
+        "read_annotations": [
+            ("missing", lambda: io.read_annotations(tmp_path / "none.csv"), FileNotFoundError,
+             "no such"),
+            ("folder", lambda: io.read_annotations(folder), E, "folder"),
+            ("conflict", lambda: io.read_annotations(tmp_path / "conflict.csv"), E,
+             "labeled both"),
+            ("binary", lambda: io.read_annotations(tmp_path / "bin.csv"), E, "UTF-8"),
+            ("negative", lambda: io.read_annotations(tmp_path / "neg.csv"), E, "negative"),
+            ("one column", lambda: io.read_annotations(tmp_path / "neg.txt"), E,
+             "too few columns"),
+        ],
+        "annotations_to_y": [
+            ("n_samples", lambda: io.annotations_to_y(0, [], []), E, "n_samples"),
+            ("n_samples bool", lambda: io.annotations_to_y(True, [0], [1]), E, "n_samples"),
+            ("range", lambda: io.annotations_to_y(3, [3], [1]), E, "out of range"),
+            ("repeat", lambda: io.annotations_to_y(3, [1, 1], [1, 1]), E, "repeats"),
+            ("marker", lambda: io.annotations_to_y(3, [1], [-1]), E, "unlabeled marker"),
+            ("marker str", lambda: io.annotations_to_y(3, [1], ["-1"]), E, "unlabeled marker"),
+            ("lengths", lambda: io.annotations_to_y(3, [1, 2], [0]), E, "2 indices but 1"),
+        ],
+        "save_ssl_split": [
+            ("suffix", lambda: io.save_ssl_split(tmp_path / "s.txt", [1], 3), E, ".json or .npz"),
+            ("repeat", lambda: io.save_ssl_split(tmp_path / "s.json", [1, 1], 3), E, "repeats"),
+            ("range", lambda: io.save_ssl_split(tmp_path / "s.json", [3], 3), E, "out of range"),
+            ("mask length", lambda: io.save_ssl_split(tmp_path / "s.json",
+                                                      np.ones(2, bool), 3), E, "mask"),
+            ("labels", lambda: io.save_ssl_split(tmp_path / "s.json", [1], 3, labels=[0, 1]),
+             E, "labels"),
+            ("below a file", lambda: io.save_ssl_split(tmp_path / "afile" / "s.json", [1], 3),
+             E, "is a file"),
+        ],
+        "load_ssl_split": [
+            ("missing", lambda: io.load_ssl_split(tmp_path / "none.json"), FileNotFoundError,
+             "no such"),
+            ("folder", lambda: io.load_ssl_split(folder), E, "folder"),
+            ("not a split", lambda: io.load_ssl_split(tmp_path / "list.json"), E,
+             "not a split"),
+            ("bad index", lambda: io.load_ssl_split(tmp_path / "badsplit.json"), E, "whole"),
+            ("corrupt", lambda: io.load_ssl_split(tmp_path / "corrupt.npz"), E, "corrupt"),
+        ],
+        "save_usb_split": [
+            ("repeat", lambda: io.save_usb_split(tmp_path / "usb", [1, 1], 3), E, "repeats"),
+            ("range", lambda: io.save_usb_split(tmp_path / "usb", [5], 3), E, "out of range"),
+            ("below a file", lambda: io.save_usb_split(tmp_path / "afile" / "usb", [1], 3), E,
+             "is a file"),
+        ],
+        "atomic_write": [
+            ("folder", lambda: io.atomic_write(folder).__enter__(), E, "folder"),
+            ("below a file", lambda: io.atomic_write(below).__enter__(), E, "is a file"),
+            ("mode", lambda: io.atomic_write(tmp_path / "m.txt", "a").__enter__(), E, "mode"),
+        ],
+    }
+
+
+def test_every_io_function_is_covered(tmp_path):
+    from skusl import io
+
+    assert set(io.__all__) == set(_io_cases(tmp_path)), "add bad-input cases for new io names"
+
+
+IO_NAMES = ["annotations_to_y", "atomic_write", "load_embeddings", "load_indices",
+            "load_ssl_split", "read_annotations", "save_indices", "save_labels_csv",
+            "save_ssl_split", "save_usb_split"]
+
+
+@pytest.mark.parametrize("name", IO_NAMES)
+def test_io_bad_input(tmp_path, name):
+    before = set(p.name for p in tmp_path.rglob("*"))
+    for case, call, exc, match in _io_cases(tmp_path)[name]:
+        with pytest.raises(exc, match=match):
+            call()
+    leftovers = {p.name for p in tmp_path.rglob("*")} - before
+    assert not [p for p in leftovers if p.endswith(".tmp")], "a temporary file was left"

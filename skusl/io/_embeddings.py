@@ -161,6 +161,14 @@ def _csv_problem(path, skip, usecols):
 def _load_csv(path, header="auto"):
     if header not in ("auto", True, False):
         raise ValueError(f"header must be 'auto', True or False, got {header!r}.")
+    try:
+        return _read_csv_numbers(path, header)
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path} is not a UTF-8 text CSV ({exc}); export it as CSV "
+                         "(UTF-8) or save the matrix with numpy.save.") from None
+
+
+def _read_csv_numbers(path, header):
     skip, index_col = _csv_layout(path, header)
     n_fields = len(_csv_head(path, 1)[0][1])
     usecols = list(range(1, n_fields)) if index_col else None

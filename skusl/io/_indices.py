@@ -120,7 +120,10 @@ def load_indices(path):
                     if "lb_idx" in values else "")
             raise ValueError(f"{path} holds a JSON object, not a list of indices;{hint}.")
     else:
-        values = _read_index_lines(path)
+        try:
+            values = _read_index_lines(path)
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"{path} is not a UTF-8 text file of indices ({exc}).") from None
     try:
         return check_indices(values)
     except ValueError as exc:
@@ -152,8 +155,11 @@ def _read_index_lines(path):
         if column >= len(cells) or not cells[column]:
             raise ValueError(f"{path}, line {line_no}: no index in column {column + 1}.")
         try:
-            values.append(_parse_index(cells[column]))
+            value = _parse_index(cells[column])
+            if value < 0:
+                raise ValueError(cells[column])
         except ValueError:
             raise ValueError(f"{path}, line {line_no}: {cells[column]!r} is not an index "
                              "(a whole, non-negative row number).") from None
+        values.append(value)
     return np.asarray(values, dtype=object)

@@ -14,6 +14,19 @@ def _format_label(value):
     return str(value.item() if isinstance(value, np.generic) else value)
 
 
+def _check_writable_labels(labels):
+    """Labels must read back as written: read_annotations skips empty labels and
+    strips whitespace, so neither can be written."""
+    for value in labels.tolist():
+        text = _format_label(value)
+        if text == "":
+            raise ValueError("a label is empty, which read_annotations reads as 'not "
+                             "annotated yet'; give every written sample a label.")
+        if text != text.strip():
+            raise ValueError(f"label {text!r} has surrounding whitespace, which readers "
+                             "strip; strip it before saving.")
+
+
 def save_labels_csv(path, indices, labels, confidence=None):
     """Write ``index,label[,confidence]`` rows to a CSV file (atomically).
 
@@ -59,6 +72,7 @@ def save_labels_csv(path, indices, labels, confidence=None):
     path = Path(path)
     indices = check_indices(indices)
     labels = np.asarray(labels, dtype=object).ravel()
+    _check_writable_labels(labels)
     if labels.shape[0] != indices.shape[0]:
         raise ValueError(f"got {indices.shape[0]} indices but {labels.shape[0]} labels.")
     header = ["index", "label"]
@@ -79,12 +93,31 @@ def save_labels_csv(path, indices, labels, confidence=None):
     return path
 
 
-def _parse_labels(raw):
-    """Integers when every label is one, else the strings as given."""
+def _canonical_int(text):
+    """``int(text)`` if ``text`` is exactly how Python writes that integer, else None.
+
+    ``"7"`` and ``"-12"`` are integers; ``"007"``, ``"+3"``, ``"1_000"`` and
+    other spellings that ``int()`` also accepts stay text, so that reading
+    a file never changes a label.
+    """
     try:
-        return np.asarray([int(v) for v in raw], dtype=np.int64)
+        value = int(text)
     except ValueError:
-        return np.asarray(raw, dtype=object)
+        return None
+    return value if str(value) == text and abs(value) <= np.iinfo(np.int64).max else None
+
+
+def _parse_labels(raw):
+    """Integers when every label is written as one (a CSV has no types), else the text.
+
+    Integer labels written by :func:`save_labels_csv` come back as int64,
+    text labels as they were written, unless every one of them is the
+    canonical spelling of an integer (``"3"``), which reads as that integer.
+    """
+    values = [_canonical_int(v) for v in raw]
+    if raw and all(v is not None for v in values):
+        return np.asarray(values, dtype=np.int64)
+    return np.asarray(raw, dtype=object)
 
 
 def read_annotations(path, *, index_column="index", label_column="label"):
@@ -209,7 +242,8 @@ def annotations_to_y(n_samples, indices, labels, *, unlabeled=-1):
     >>> annotations_to_y(3, [2], ["cat"])
     array([-1, -1, 'cat'], dtype=object)
     """
-    if not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
+    if (not isinstance(n_samples, (int, np.integer)) or isinstance(n_samples, bool)
+            or n_samples < 1):
         raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
     indices = check_indices(indices, n_samples, unique=True)
     labels = np.asarray(labels).ravel()

@@ -7,10 +7,10 @@ import numpy as np
 
 from .._validation import check_indices
 from ._common import _npz_array, _open_npz, _read_json, atomic_write
-from ._labels import _parse_labels
 
 def _split_arrays(labeled_indices, n_samples):
-    if not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
+    if (not isinstance(n_samples, (int, np.integer)) or isinstance(n_samples, bool)
+            or n_samples < 1):
         raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
     lb_idx = check_indices(labeled_indices, n_samples, name="labeled_indices", unique=True)
     mask = np.ones(n_samples, dtype=bool)
@@ -31,6 +31,10 @@ def save_ssl_split(path, labeled_indices, n_samples, labels=None):
       ``"lb_labels": [...]`` when ``labels`` is given.
     * ``.npz``: arrays ``lb_idx``, ``ulb_idx`` (int64), ``n_samples`` and,
       with ``labels``, ``lb_labels`` (readable with ``allow_pickle=False``).
+
+    Labels keep their type: integers are stored as integers, anything else
+    as text (a mix of both becomes text), and :func:`load_ssl_split` gives
+    them back as stored.
 
     ``lb_idx`` keeps the given order (a selector's best first);
     ``ulb_idx`` is every other row, ascending, so the two are disjoint and
@@ -80,8 +84,12 @@ def save_ssl_split(path, labeled_indices, n_samples, labels=None):
         if lb_labels.shape[0] != lb_idx.shape[0]:
             raise ValueError(f"got {lb_idx.shape[0]} labeled indices but "
                              f"{lb_labels.shape[0]} labels.")
-        if lb_labels.dtype == object:
-            lb_labels = lb_labels.astype(str)
+        if lb_labels.dtype == object:  # one type per file: all integers, or text
+            values = lb_labels.tolist()
+            ints = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                       for v in values)
+            lb_labels = (np.asarray(values, dtype=np.int64) if ints
+                         else np.asarray([str(v) for v in values], dtype=str))
     if suffix == ".json":
         record = {"format": "skusl-ssl-split", "version": 1, "n_samples": int(n_samples),
                   "lb_idx": lb_idx.tolist(), "ulb_idx": ulb_idx.tolist()}
@@ -155,9 +163,8 @@ def load_ssl_split(path):
                       if "lb_labels" in archive.files else None)
     else:
         raise ValueError(f"unsupported split format {suffix!r} ({path}); use .json or .npz.")
-    if labels is not None:
-        labels = _parse_labels([str(v) for v in labels]) if np.asarray(labels).dtype.kind in "UO" \
-            else np.asarray(labels)
+    if labels is not None:  # JSON and NPZ both keep the type: ints stay ints, text text
+        labels = np.asarray(labels)
     return Bunch(lb_idx=lb_idx, ulb_idx=ulb_idx, n_samples=int(n_samples), lb_labels=labels)
 
 

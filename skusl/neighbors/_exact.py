@@ -52,6 +52,11 @@ def _rerank_candidates(k, n_available):
     return int(min(n_available, 2 * k + 16))
 
 
+def _max_abs(xp, A):
+    # max and -min instead of abs(A).max(): no (n, d) temporary.
+    return max(float(A.max()), -float(A.min())) if A.size else 0.0
+
+
 def _condition(xp, X, Y, exclude_self):
     """Scale (power of two) and centre ``X`` and ``Y`` where the GEMM needs it.
 
@@ -61,9 +66,7 @@ def _condition(xp, X, Y, exclude_self):
     """
     finfo = np.finfo(X.dtype)
     n_features = X.shape[1]
-    max_abs = float(xp.abs(X).max()) if X.size else 0.0
-    if not exclude_self and Y.size:
-        max_abs = max(max_abs, float(xp.abs(Y).max()))
+    max_abs = _max_abs(xp, X) if exclude_self else max(_max_abs(xp, X), _max_abs(xp, Y))
     exponent = 0
     # Squares (times the feature count, times 4 for the cross term) must stay
     # finite, and the largest squares must stay a mantissa above the
@@ -78,7 +81,8 @@ def _condition(xp, X, Y, exclude_self):
     if n_ref:
         centre = Y.mean(axis=0, dtype=xp.float64)
         sq_centre = float(centre @ centre)
-        sq_spread = float((Y * Y).sum(dtype=xp.float64)) / n_ref - sq_centre
+        # mean |y|^2 - |mean|^2: the spread; one pass, no (n, d) temporary
+        sq_spread = float(xp.einsum("ij,ij->", Y, Y, dtype=xp.float64)) / n_ref - sq_centre
         if sq_centre > OFF_CENTRE_RATIO * max(sq_spread, 0.0):
             centre = centre.astype(X.dtype)
             X = X - centre
