@@ -824,3 +824,39 @@ def test_io_bad_input(tmp_path, name):
             call()
     leftovers = {p.name for p in tmp_path.rglob("*")} - before
     assert not [p for p in leftovers if p.endswith(".tmp")], "a temporary file was left"
+
+
+# ------------------------------------------------ duplicates, feature counts
+@pytest.mark.parametrize("name, make, kind", _estimator_params())
+def test_duplicates_give_a_finite_answer(name, make, kind):
+    X, y = _blobs()
+    X = np.repeat(X[:12], 3, axis=0)  # every point three times
+    y = np.repeat(y[:12], 3)
+    est = make()
+    out = _result(est, kind, _run(est, kind, X, y))
+    if kind == "selector":
+        assert np.unique(out).size == out.size == 3
+    elif kind == "featurizer":
+        assert np.all(np.isfinite(out))
+    else:
+        assert out is not None and np.all(np.asarray(out) >= 0)
+
+
+@pytest.mark.parametrize("name, make, kind", [p for p in _estimator_params()
+                                              if p.values[2] != "featurizer"])
+def test_wrong_feature_count_after_fit(name, make, kind):
+    X, y = _blobs()
+    est = make()
+    _run(est, kind, X, y)
+    method = next((m for m in ("transform", "predict", "predict_proba") if hasattr(est, m)),
+                  None)
+    if method is None:
+        pytest.skip(f"{name} has no method taking new samples")
+    with pytest.raises(ValueError, match="3 features"):
+        getattr(est, method)(X[:, :3])
+
+
+def test_cli_demo_bad_budget(capsys):
+    for budget in ("0", "5000"):
+        _expect_user_error(capsys, ["demo", "--budget", budget, "--out", "unused.csv"],
+                           "--budget" if budget == "0" else "5000")
