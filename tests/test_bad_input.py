@@ -822,6 +822,7 @@ def test_io_bad_input(tmp_path, name):
     for case, call, exc, match in _io_cases(tmp_path)[name]:
         with pytest.raises(exc, match=match):
             call()
+        assert case  # each case is named for the failure report
     leftovers = {p.name for p in tmp_path.rglob("*")} - before
     assert not [p for p in leftovers if p.endswith(".tmp")], "a temporary file was left"
 

@@ -116,7 +116,8 @@ def run(n=50_000, d=128, k=20, repeats=3, n_jobs=1):
         "",
         "| path | data | CPU seconds | ratio to plain |",
         "|---|---|---|---|",
-        f"| plain GEMM, guards off (the kNN path before issue 10) | unit sphere | {t_plain:.2f} | 1.00 |",
+        "| plain GEMM, guards off (the kNN path before issue 10) | unit sphere | "
+        f"{t_plain:.2f} | 1.00 |",
         f"| default (guards checked, nothing triggers) | unit sphere | {t_default:.2f} | "
         f"{t_default / t_plain:.3f} |",
         f"| float64 re-rank forced on every block | unit sphere | {t_rerank:.2f} | "
