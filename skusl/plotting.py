@@ -16,6 +16,8 @@ the functions raise an ``ImportError`` naming the fix
 
 import numpy as np
 
+from ._validation import check_indices
+
 __all__ = [
     "plot_budget_curve",
     "plot_class_counts",
@@ -51,14 +53,7 @@ def _host(a):
 
 
 def _as_indices(selected, n_samples=None):
-    selected = _host(selected)
-    if selected.dtype == bool:
-        selected = np.flatnonzero(selected)
-    selected = selected.astype(np.int64).ravel()
-    if n_samples is not None and selected.size and (selected.min() < 0
-                                                    or selected.max() >= n_samples):
-        raise ValueError(f"selected indices must lie in [0, {n_samples}).")
-    return selected
+    return check_indices(_host(selected), n_samples, name="selected indices")
 
 
 def project_2d(X, *, random_state=0):

@@ -342,3 +342,522 @@ def test_featurizer_refuses_a_model_that_changes_the_row_count(rows_out):
     X = np.random.RandomState(0).rand(200, 5).astype(np.float32)
     with pytest.raises(ValueError, match=r"returned \d+ rows for a batch of \d+"):
         TorchFeaturizer(pooled, batch_size=64, device="cpu").transform(X)
+
+
+# ------------------------------------------------------------ estimators: y
+LABELERS = [pytest.param(lambda: skusl.HDLLabeler(n_neighbors=3), id="HDLLabeler"),
+            pytest.param(lambda: skusl.HDLLabeler(n_neighbors="auto", random_state=0),
+                         id="HDLLabeler-auto"),
+            pytest.param(lambda: skusl.AutoK(k_max=3, random_state=0), id="AutoK")]
+
+
+def _labeled_mixed():
+    _, y = _blobs()
+    y_obj = np.full(y.shape, -1, dtype=object)
+    y_obj[:6] = ["a", "b", "c", 1, 2, 3]
+    return y_obj
+
+
+@pytest.mark.parametrize("make", LABELERS)
+@pytest.mark.parametrize("case, y, match", [
+    ("mixed str/int", _labeled_mixed(), "mixes strings and numbers"),
+    ("empty", np.zeros(0, dtype=int), "y is empty"),
+    ("wrong length", np.r_[0, 1, 2, np.full(30, -1)], "X has 36 samples but y has 33"),
+    ("2-D", np.zeros((36, 2), dtype=int), "1d|1-D|shape"),
+    ("all unlabeled", np.full(36, -1), "at least one labeled"),
+    ("nan", np.r_[np.nan, 0.0, 1.0, 2.0, np.full(32, -1.0)], "NaN"),
+    ("None", np.array([None, "a", "b"] + [-1] * 33, dtype=object), "not NaN or None"),
+    ("continuous", np.r_[np.linspace(0.1, 0.9, 6), np.full(30, -1.0)], "Unknown label type"),
+])
+def test_bad_y(make, case, y, match):
+    X, _ = _blobs()
+    if case == "empty":
+        X = X[:0]
+    with pytest.raises(ValueError, match=match):
+        make().fit(X, y)
+
+
+def test_string_minus_one_is_the_unlabeled_marker_everywhere():
+    # One documented rule: the integer -1 and the string "-1" both mark
+    # unlabeled samples in y (NumPy writes -1 as "-1" in string arrays), so
+    # neither can be a class - also when annotations are turned into y.
+    from skusl.io import annotations_to_y
+
+    X, y = _blobs()
+    names = np.array(["ant", "bee", "cat"])
+    semi = _partial_labels(y)
+    y_str = np.where(semi >= 0, names[np.maximum(semi, 0)], "-1")
+    y_obj = np.array([names[v] if v >= 0 else -1 for v in semi], dtype=object)
+    a = skusl.HDLLabeler(n_neighbors=3).fit(X, y_str)
+    b = skusl.HDLLabeler(n_neighbors=3).fit(X, y_obj)
+    assert "-1" not in a.classes_.tolist() and -1 not in b.classes_.tolist()
+    np.testing.assert_array_equal(a.transduction_, b.transduction_)
+    for marker in (-1, "-1"):
+        with pytest.raises(ValueError, match="unlabeled marker"):
+            annotations_to_y(5, [0, 1], np.array(["cat", marker], dtype=object))
+
+
+@pytest.mark.parametrize("name", [n for n, (_, kind) in ESTIMATORS.items()
+                                  if kind == "selector"])
+def test_bool_is_not_a_budget(name):
+    if name in TORCH_ESTIMATORS and not HAS_TORCH:
+        pytest.skip("needs torch (pip install skusl[torch])")
+    X, _ = _blobs()
+    est = ESTIMATORS[name][0]()
+    with pytest.raises(ValueError, match="n_select"):  # was a TypeError inside KMeans
+        est.set_params(n_select=True).fit(X)
+
+
+def test_autok_with_one_labeled_sample_says_pass_n_neighbors():
+    X, _ = _blobs()
+    y = np.full(36, -1)
+    y[3] = 1
+    with pytest.raises(ValueError, match="pass n_neighbors"):
+        skusl.AutoK().fit(X, y)
+    with pytest.raises(ValueError, match="pass n_neighbors"):
+        skusl.HDLLabeler(n_neighbors="auto").fit(X, y)
+
+
+# ------------------------------------------------------------------ the CLI
+def _cli_files(tmp_path):
+    """A valid embeddings file and labels file, plus broken variants."""
+    X, y = _blobs(60, 4)
+    good = tmp_path / "emb.npy"
+    np.save(good, X.astype(np.float32))
+    labels = tmp_path / "labels.csv"
+    labels.write_text("index,label\n" + "".join(f"{i},{y[i]}\n" for i in range(0, 60, 7)))
+    files = {"good": good, "labels": labels}
+    (tmp_path / "empty.npy").write_bytes(b"")
+    files["empty .npy"] = tmp_path / "empty.npy"
+    data = good.read_bytes()
+    (tmp_path / "trunc.npy").write_bytes(data[: len(data) // 2])
+    files["truncated .npy"] = tmp_path / "trunc.npy"
+    np.savez(tmp_path / "c.npz", X=X)
+    (tmp_path / "corrupt.npz").write_bytes((tmp_path / "c.npz").read_bytes()[:50])
+    files["corrupt .npz"] = tmp_path / "corrupt.npz"
+    (tmp_path / "renamed.npy").write_bytes((tmp_path / "c.npz").read_bytes())
+    files["npz renamed .npy"] = tmp_path / "renamed.npy"
+    (tmp_path / "adir").mkdir()
+    files["folder"] = tmp_path / "adir"
+    np.save(tmp_path / "obj.npy", np.array([{"a": 1}] * 5, dtype=object), allow_pickle=True)
+    files["pickled .npy"] = tmp_path / "obj.npy"
+    nan = X.copy()
+    nan[4, 1] = np.nan
+    np.save(tmp_path / "nan.npy", nan)
+    files["NaN row"] = tmp_path / "nan.npy"
+    np.save(tmp_path / "flat.npy", X[:, 0])
+    files["1-D"] = tmp_path / "flat.npy"
+    (tmp_path / "afile").write_text("x")
+    files["a file"] = tmp_path / "afile"
+    return files
+
+
+def _cli_main(argv):
+    from skusl.__main__ import main  # the entry point python -m skusl runs
+
+    return main([str(a) for a in argv])
+
+
+def _expect_user_error(capsys, argv, *needles):
+    try:
+        rc = _cli_main(argv)
+    except SystemExit as exc:  # argparse's own usage errors also exit 2
+        rc = exc.code
+    err = capsys.readouterr().err
+    assert rc == 2, f"exit {rc} for {argv}: {err}"
+    assert err.startswith("error: ") or "error:" in err, err
+    assert "Traceback" not in err
+    for needle in needles:
+        assert needle in err, f"{needle!r} not in {err!r}"
+    return err
+
+
+INPUT_CASES = ["empty .npy", "truncated .npy", "corrupt .npz", "npz renamed .npy", "folder",
+               "pickled .npy", "NaN row", "1-D"]
+
+
+def _command_argv(command, files, embeddings, out):
+    if command == "select":
+        return ["select", embeddings, "--budget", 3, "--k", 4, "-q", "--out", out]
+    return ["label", embeddings, "--labels", files["labels"], "--k", 3, "-q", "--out", out]
+
+
+@pytest.mark.parametrize("command", ["select", "label"])
+@pytest.mark.parametrize("case", INPUT_CASES)
+def test_cli_bad_embeddings(tmp_path, capsys, command, case):
+    files = _cli_files(tmp_path)
+    out = tmp_path / "out.csv"
+    err = _expect_user_error(capsys, _command_argv(command, files, files[case], out),
+                             files[case].name)
+    assert not out.exists()
+    assert "unsafe" not in err
+
+
+@pytest.mark.parametrize("command", ["demo", "select", "label"])
+@pytest.mark.parametrize("case", ["out is a folder", "out below a file"])
+def test_cli_bad_out(tmp_path, capsys, command, case):
+    files = _cli_files(tmp_path)
+    out = files["folder"] if case == "out is a folder" else files["a file"] / "x.csv"
+    argv = (["demo", "--budget", 3, "--out", out] if command == "demo"
+            else _command_argv(command, files, files["good"], out))
+    _expect_user_error(capsys, argv, files["folder"].name if case == "out is a folder"
+                       else files["a file"].name)
+
+
+@pytest.mark.parametrize("content, needle", [
+    ("index,label\n10000000000000000000000,1\n0,2\n", "far beyond"),
+    ("index,label\n999,1\n0,2\n", "out of range"),
+    ("index,label\n1.5,1\n0,2\n", "not an integer"),
+    ("", "no labeled sample"),
+])
+def test_cli_bad_labels_file(tmp_path, capsys, content, needle):
+    files = _cli_files(tmp_path)
+    bad = tmp_path / "bad_labels.csv"
+    bad.write_text(content)
+    _expect_user_error(capsys, ["label", files["good"], "--labels", bad, "-q",
+                                "--out", tmp_path / "o.csv"], "bad_labels.csv", needle)
+    _expect_user_error(capsys, ["label", files["good"], "--labels", files["folder"], "-q",
+                                "--out", tmp_path / "o.csv"], files["folder"].name)
+
+
+def test_cli_messages_name_the_flags(tmp_path, capsys):
+    files = _cli_files(tmp_path)
+    err = _expect_user_error(capsys, ["select", files["good"], "--budget", 3, "--k", 60, "-q",
+                                      "--out", tmp_path / "o.csv"], "--k")
+    assert "n_neighbors" not in err
+    err = _expect_user_error(capsys, ["label", files["good"], "--labels", files["labels"],
+                                      "--k", 60, "-q", "--out", tmp_path / "o.csv"], "--k")
+    assert "n_neighbors" not in err
+    one = tmp_path / "one.csv"
+    one.write_text("index,label\n3,1\n")
+    err = _expect_user_error(capsys, ["label", files["good"], "--labels", one, "--k", "auto",
+                                      "-q", "--out", tmp_path / "o.csv"], "--k")
+    assert "n_neighbors" not in err
+    _expect_user_error(capsys, ["select", files["good"], "--budget", 0, "-q",
+                                "--out", tmp_path / "o.csv"], "--budget")
+
+
+def test_cli_label_out_must_be_csv(tmp_path, capsys):
+    # label writes index,label,confidence CSV; another extension is refused
+    # before any work (it used to write CSV into x.json).
+    files = _cli_files(tmp_path)
+    for name in ("x.json", "x.npy", "x.txt"):
+        _expect_user_error(capsys, ["label", files["good"], "--labels", files["labels"],
+                                    "--k", 3, "-q", "--out", tmp_path / name], name, ".csv")
+        assert not (tmp_path / name).exists()
+
+
+# ------------------------------------------------------------ skusl.metrics
+def _metric_calls():
+    from skusl import metrics
+
+    return {
+        "class_coverage": lambda X, y, s: metrics.class_coverage(y, s),
+        "class_balance": lambda X, y, s: metrics.class_balance(y, s),
+        "nearest_prototype_accuracy": metrics.nearest_prototype_accuracy,
+        "linear_probe_accuracy": metrics.linear_probe_accuracy,
+        "propagation_accuracy": lambda X, y, s: metrics.propagation_accuracy(X, y, s,
+                                                                             n_neighbors=3),
+    }
+
+
+METRICS = sorted(_metric_calls())
+
+
+def test_every_public_metric_is_listed():
+    from skusl import metrics
+
+    functions = {n for n in metrics.__all__ if callable(getattr(metrics, n))
+                 and n not in ("make_selection_scorer", "stand_in_indices", "hdl_available")}
+    assert functions == set(METRICS), "list new metrics in _metric_calls()"
+
+
+@pytest.mark.parametrize("metric", METRICS)
+@pytest.mark.parametrize("sel, match", [
+    ([0, -1, 5], "non-negative"),         # was read from the end (numpy indexing)
+    ([0.0, 1.7, 5.0], "whole numbers"),   # was truncated to 1
+    ([0, 36], "out of range"),
+    (np.ones(10, dtype=bool), "mask"),   # wrong length
+    ([[0, 1], [2, 3]], "1-D"),
+    (["a", "b"], "row numbers"),
+    ([0, np.nan], "NaN"),
+])
+def test_metrics_bad_selection(metric, sel, match):
+    X, y = _blobs()
+    with pytest.raises(ValueError, match=match):
+        _metric_calls()[metric](X, y, sel)
+
+
+@pytest.mark.parametrize("metric", METRICS)
+def test_metrics_accept_masks_and_whole_floats(metric):
+    X, y = _blobs()
+    sel = np.array([0, 1, 2, 5])
+    mask = np.zeros(36, dtype=bool)
+    mask[sel] = True
+    call = _metric_calls()[metric]
+    ref = call(X, y, sel)
+    assert call(X, y, mask) == ref
+    assert call(X, y, sel.astype(float)) == ref
+
+
+@pytest.mark.parametrize("metric", METRICS)
+def test_metrics_bad_y_true(metric):
+    X, y = _blobs()
+    call = _metric_calls()[metric]
+    if not metric.startswith("class_"):  # those take no X to compare with
+        with pytest.raises(ValueError, match="y_true has 35 labels for 36 samples"):
+            call(X, y[:35], [0, 1, 2])
+    with pytest.raises(ValueError, match="1-D"):
+        call(X, np.c_[y, y], [0, 1, 2])
+    y_nan = y.astype(float)
+    y_nan[4] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        call(X, y_nan, [0, 1, 2])
+
+
+@pytest.mark.parametrize("metric", [m for m in METRICS if "class_" not in m])
+@pytest.mark.parametrize("case, X, match", [c for c in _bad_X_cases() if c[2] is not None
+                                            and c[0] not in ("empty",)],
+                         ids=lambda v: v if isinstance(v, str) else "")
+def test_metrics_bad_X(metric, case, X, match):
+    _, y = _blobs()
+    with pytest.raises(ValueError, match=match):
+        _metric_calls()[metric](X, y, [0, 1, 2])
+
+
+def test_scorer_and_stand_ins_bad_input():
+    from skusl.metrics import make_selection_scorer, stand_in_indices
+    from sklearn.exceptions import NotFittedError
+
+    X, y = _blobs()
+    with pytest.raises(ValueError, match="unknown selection metric"):
+        make_selection_scorer("accuracy")
+    with pytest.raises(TypeError, match="name or a callable"):
+        make_selection_scorer(3)
+    sel = skusl.KMeansClosestSelector(n_select=3, random_state=0)
+    with pytest.raises(NotFittedError):
+        stand_in_indices(sel, X)
+    sel.fit(X)
+    with pytest.raises(ValueError, match="true labels"):
+        make_selection_scorer("coverage")(sel, X)
+    with pytest.raises(ValueError, match="NaN"):
+        stand_in_indices(sel, np.full_like(X, np.nan))
+
+
+@pytest.mark.parametrize("dist, ind, match", [
+    (np.ones((3, 2)), np.ones((3, 1), int), "same shape"),
+    (np.ones((3, 1)), -np.ones((3, 1), int), "outside"),
+    (np.ones((3, 1)), np.full((3, 1), 5), "outside"),
+    (np.full((3, 1), np.nan), np.ones((3, 1), int), "finite"),
+    (-np.ones((3, 1)), np.ones((3, 1), int), "non-negative"),
+    (np.ones(3), np.ones(3, int), "2-D"),
+    (np.ones((3, 1)), np.full((3, 1), 1.5), "whole numbers"),
+])
+def test_arrays_to_graph_bad_arrays(dist, ind, match):
+    from skusl.neighbors import arrays_to_graph
+
+    with pytest.raises(ValueError, match=match):
+        arrays_to_graph(dist, ind)
+
+
+def test_every_neighbors_function_is_covered():
+    from skusl import neighbors
+
+    covered = {"kneighbors", "kneighbors_graph", "query_kneighbors", "graph_to_arrays",
+               "arrays_to_graph", "PrecomputedKNN", "NEIGHBORS_METHODS"}
+    assert set(neighbors.__all__) <= covered, (
+        f"add bad-input tests for {sorted(set(neighbors.__all__) - covered)}")
+
+
+# ----------------------------------------------------------------- skusl.io
+def _io_cases(tmp_path):
+    """name -> [(case, call, exception, match)] over every public function of skusl.io."""
+    from skusl import io
+
+    X, _ = _blobs()
+    np.save(tmp_path / "good.npy", X)
+    data = (tmp_path / "good.npy").read_bytes()
+    (tmp_path / "trunc.npy").write_bytes(data[: len(data) // 2])
+    np.savez(tmp_path / "good.npz", X=X, lb_idx=np.arange(3))
+    (tmp_path / "renamed.npy").write_bytes((tmp_path / "good.npz").read_bytes())
+    (tmp_path / "corrupt.npz").write_bytes((tmp_path / "good.npz").read_bytes()[:60])
+    (tmp_path / "empty.npy").write_bytes(b"")
+    np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    (tmp_path / "nan.csv").write_text("1,2\n3,\n")
+    (tmp_path / "bin.csv").write_bytes(b"\xff\xfe\x00\x01garbage\x00")
+    (tmp_path / "neg.txt").write_text("3\n-1\n")
+    (tmp_path / "neg.csv").write_text("3,a\n-1,b\n")
+    (tmp_path / "frac.txt").write_text("3\n1.5\n")
+    (tmp_path / "dict.json").write_text('{"a": 1}')
+    (tmp_path / "list.json").write_text("[1, 2]")
+    (tmp_path / "bad.json").write_text("[1, 2")
+    (tmp_path / "conflict.csv").write_text("index,label\n1,a\n1,b\n")
+    (tmp_path / "badsplit.json").write_text('{"lb_idx": [1.5]}')
+    (tmp_path / "afile").write_text("x")
+    folder, below = tmp_path, tmp_path / "afile" / "x.csv"
+    missing = tmp_path / "missing.npy"
+    E = ValueError
+    return {
+        "load_embeddings": [
+            ("missing", lambda: io.load_embeddings(missing), FileNotFoundError, "no such"),
+            ("folder", lambda: io.load_embeddings(folder), E, "folder"),
+            ("empty", lambda: io.load_embeddings(tmp_path / "empty.npy"), E, "empty"),
+            ("truncated", lambda: np.asarray(io.load_embeddings(tmp_path / "trunc.npy")), E,
+             "truncated"),
+            ("corrupt npz", lambda: io.load_embeddings(tmp_path / "corrupt.npz"), E,
+             "truncated or corrupt"),
+            ("npz as npy", lambda: io.load_embeddings(tmp_path / "renamed.npy"), E, ".npz"),
+            ("pickled", lambda: io.load_embeddings(tmp_path / "obj.npy"), E, "never unpickles"),
+            ("missing value", lambda: io.load_embeddings(tmp_path / "nan.csv"), E, "line 2"),
+            ("binary csv", lambda: io.load_embeddings(tmp_path / "bin.csv"), E, "bin.csv"),
+            ("suffix", lambda: io.load_embeddings(tmp_path / "afile"), E, "unsupported"),
+            ("bad header arg", lambda: io.load_embeddings(tmp_path / "nan.csv", header="yes"),
+             E, "header"),
+        ],
+        "load_indices": [
+            ("missing", lambda: io.load_indices(tmp_path / "none.txt"), FileNotFoundError,
+             "no such"),
+            ("folder", lambda: io.load_indices(folder), E, "folder"),
+            ("negative", lambda: io.load_indices(tmp_path / "neg.txt"), E, "line 2"),
+            ("fraction", lambda: io.load_indices(tmp_path / "frac.txt"), E, "line 2"),
+            ("npz as npy", lambda: io.load_indices(tmp_path / "renamed.npy"), E, ".npz"),
+            ("float array", lambda: io.load_indices(tmp_path / "good.npy"), E, "1-D|whole"),
+            ("json object", lambda: io.load_indices(tmp_path / "dict.json"), E, "JSON object"),
+            ("broken json", lambda: io.load_indices(tmp_path / "bad.json"), E, "not valid JSON"),
+            ("binary", lambda: io.load_indices(tmp_path / "bin.csv"), E, "bin.csv"),
+        ],
+        "save_indices": [
+            ("fraction", lambda: io.save_indices([1.5], tmp_path / "o.csv"), E, "whole"),
+            ("negative", lambda: io.save_indices([-2], tmp_path / "o.csv"), E, "non-negative"),
+            ("nan", lambda: io.save_indices([np.nan], tmp_path / "o.csv"), E, "NaN"),
+            ("2-D", lambda: io.save_indices(np.ones((2, 2), int), tmp_path / "o.csv"), E, "1-D"),
+            ("text", lambda: io.save_indices(["1"], tmp_path / "o.csv"), E, "row numbers"),
+            ("sparse", lambda: io.save_indices(sp.eye(3, format="csr"), tmp_path / "o.csv"), E,
+             "sparse"),
+            ("folder", lambda: io.save_indices([1], folder), E, "folder|unsupported"),
+            ("below a file", lambda: io.save_indices([1], below), E, "is a file"),
+            ("suffix", lambda: io.save_indices([1], tmp_path / "o.xlsx"), E, "unsupported"),
+        ],
+        "save_labels_csv": [
+            ("lengths", lambda: io.save_labels_csv(tmp_path / "l.csv", [0, 1], [1]), E,
+             "2 indices but 1 labels"),
+            ("indices", lambda: io.save_labels_csv(tmp_path / "l.csv", [0.5], [1]), E, "whole"),
+            ("confidence", lambda: io.save_labels_csv(tmp_path / "l.csv", [0], [1],
+                                                      confidence=[0.5, 1]), E, "confidences"),
+            ("empty label", lambda: io.save_labels_csv(tmp_path / "l.csv", [0, 1], ["a", ""]),
+             E, "empty"),
+            ("spaces", lambda: io.save_labels_csv(tmp_path / "l.csv", [0], [" a"]), E,
+             "whitespace"),
+            ("folder", lambda: io.save_labels_csv(folder, [0], [1]), E, "folder"),
+            ("below a file", lambda: io.save_labels_csv(below, [0], [1]), E, "is a file"),
+        ],
+        "read_annotations": [
+            ("missing", lambda: io.read_annotations(tmp_path / "none.csv"), FileNotFoundError,
+             "no such"),
+            ("folder", lambda: io.read_annotations(folder), E, "folder"),
+            ("conflict", lambda: io.read_annotations(tmp_path / "conflict.csv"), E,
+             "labeled both"),
+            ("binary", lambda: io.read_annotations(tmp_path / "bin.csv"), E, "UTF-8"),
+            ("negative", lambda: io.read_annotations(tmp_path / "neg.csv"), E, "negative"),
+            ("one column", lambda: io.read_annotations(tmp_path / "neg.txt"), E,
+             "too few columns"),
+        ],
+        "annotations_to_y": [
+            ("n_samples", lambda: io.annotations_to_y(0, [], []), E, "n_samples"),
+            ("n_samples bool", lambda: io.annotations_to_y(True, [0], [1]), E, "n_samples"),
+            ("range", lambda: io.annotations_to_y(3, [3], [1]), E, "out of range"),
+            ("repeat", lambda: io.annotations_to_y(3, [1, 1], [1, 1]), E, "repeats"),
+            ("marker", lambda: io.annotations_to_y(3, [1], [-1]), E, "unlabeled marker"),
+            ("marker str", lambda: io.annotations_to_y(3, [1], ["-1"]), E, "unlabeled marker"),
+            ("lengths", lambda: io.annotations_to_y(3, [1, 2], [0]), E, "2 indices but 1"),
+        ],
+        "save_ssl_split": [
+            ("suffix", lambda: io.save_ssl_split(tmp_path / "s.txt", [1], 3), E, ".json or .npz"),
+            ("repeat", lambda: io.save_ssl_split(tmp_path / "s.json", [1, 1], 3), E, "repeats"),
+            ("range", lambda: io.save_ssl_split(tmp_path / "s.json", [3], 3), E, "out of range"),
+            ("mask length", lambda: io.save_ssl_split(tmp_path / "s.json",
+                                                      np.ones(2, bool), 3), E, "mask"),
+            ("labels", lambda: io.save_ssl_split(tmp_path / "s.json", [1], 3, labels=[0, 1]),
+             E, "labels"),
+            ("below a file", lambda: io.save_ssl_split(tmp_path / "afile" / "s.json", [1], 3),
+             E, "is a file"),
+        ],
+        "load_ssl_split": [
+            ("missing", lambda: io.load_ssl_split(tmp_path / "none.json"), FileNotFoundError,
+             "no such"),
+            ("folder", lambda: io.load_ssl_split(folder), E, "folder"),
+            ("not a split", lambda: io.load_ssl_split(tmp_path / "list.json"), E,
+             "not a split"),
+            ("bad index", lambda: io.load_ssl_split(tmp_path / "badsplit.json"), E, "whole"),
+            ("corrupt", lambda: io.load_ssl_split(tmp_path / "corrupt.npz"), E, "corrupt"),
+        ],
+        "save_usb_split": [
+            ("repeat", lambda: io.save_usb_split(tmp_path / "usb", [1, 1], 3), E, "repeats"),
+            ("range", lambda: io.save_usb_split(tmp_path / "usb", [5], 3), E, "out of range"),
+            ("below a file", lambda: io.save_usb_split(tmp_path / "afile" / "usb", [1], 3), E,
+             "is a file"),
+        ],
+        "atomic_write": [
+            ("folder", lambda: io.atomic_write(folder).__enter__(), E, "folder"),
+            ("below a file", lambda: io.atomic_write(below).__enter__(), E, "is a file"),
+            ("mode", lambda: io.atomic_write(tmp_path / "m.txt", "a").__enter__(), E, "mode"),
+        ],
+    }
+
+
+def test_every_io_function_is_covered(tmp_path):
+    from skusl import io
+
+    assert set(io.__all__) == set(_io_cases(tmp_path)), "add bad-input cases for new io names"
+
+
+IO_NAMES = ["annotations_to_y", "atomic_write", "load_embeddings", "load_indices",
+            "load_ssl_split", "read_annotations", "save_indices", "save_labels_csv",
+            "save_ssl_split", "save_usb_split"]
+
+
+@pytest.mark.parametrize("name", IO_NAMES)
+def test_io_bad_input(tmp_path, name):
+    before = set(p.name for p in tmp_path.rglob("*"))
+    for case, call, exc, match in _io_cases(tmp_path)[name]:
+        with pytest.raises(exc, match=match):
+            call()
+        assert case  # each case is named for the failure report
+    leftovers = {p.name for p in tmp_path.rglob("*")} - before
+    assert not [p for p in leftovers if p.endswith(".tmp")], "a temporary file was left"
+
+
+# ------------------------------------------------ duplicates, feature counts
+@pytest.mark.parametrize("name, make, kind", _estimator_params())
+def test_duplicates_give_a_finite_answer(name, make, kind):
+    X, y = _blobs()
+    X = np.repeat(X[:12], 3, axis=0)  # every point three times
+    y = np.repeat(y[:12], 3)
+    est = make()
+    out = _result(est, kind, _run(est, kind, X, y))
+    if kind == "selector":
+        assert np.unique(out).size == out.size == 3
+    elif kind == "featurizer":
+        assert np.all(np.isfinite(out))
+    else:
+        assert out is not None and np.all(np.asarray(out) >= 0)
+
+
+@pytest.mark.parametrize("name, make, kind", [p for p in _estimator_params()
+                                              if p.values[2] != "featurizer"])
+def test_wrong_feature_count_after_fit(name, make, kind):
+    X, y = _blobs()
+    est = make()
+    _run(est, kind, X, y)
+    method = next((m for m in ("transform", "predict", "predict_proba") if hasattr(est, m)),
+                  None)
+    if method is None:
+        pytest.skip(f"{name} has no method taking new samples")
+    with pytest.raises(ValueError, match="3 features"):
+        getattr(est, method)(X[:, :3])
+
+
+def test_cli_demo_bad_budget(capsys):
+    for budget in ("0", "5000"):
+        _expect_user_error(capsys, ["demo", "--budget", budget, "--out", "unused.csv"],
+                           "--budget" if budget == "0" else "5000")

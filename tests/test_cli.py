@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from skusl.__main__ import main
+from skusl.cli import main
 from skusl.io import load_indices
 
 

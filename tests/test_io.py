@@ -227,3 +227,219 @@ def test_selector_to_split_end_to_end(tmp_path, digits):
     split = load_ssl_split(path)
     assert np.array_equal(split.lb_idx, picks)
     assert split.lb_idx.size + split.ulb_idx.size == 300
+
+
+# -- issue 10: files as users really have them ---------------------------------
+
+pd = pytest.importorskip("pandas")
+
+
+def _frame(n=30, d=4, seed=0):
+    return np.random.RandomState(seed).rand(n, d)
+
+
+def test_pandas_csv_header_row_is_not_a_sample(tmp_path):
+    X = _frame()
+    pd.DataFrame(X).to_csv(tmp_path / "a.csv", index=False)  # header 0,1,2,3
+    got = load_embeddings(tmp_path / "a.csv")
+    assert got.shape == X.shape  # was 31 rows: every selected index off by one
+    np.testing.assert_allclose(got, X)
+    pd.DataFrame(X[:, :1]).to_csv(tmp_path / "one.csv", index=False)  # header "0"
+    np.testing.assert_allclose(load_embeddings(tmp_path / "one.csv"), X[:, :1])
+
+
+@pytest.mark.parametrize("index_name", [None, "id"])
+def test_pandas_csv_index_column_is_not_a_feature(tmp_path, index_name):
+    X = _frame()
+    frame = pd.DataFrame(X)
+    frame.index.name = index_name
+    frame.to_csv(tmp_path / "a.csv")  # ",0,1,2,3" then "0,..." rows
+    got = load_embeddings(tmp_path / "a.csv")
+    assert got.shape == X.shape
+    np.testing.assert_allclose(got, X)
+
+
+def test_csv_with_bom_and_missing_values(tmp_path):
+    X = _frame(5, 3)
+    body = "\n".join(",".join(repr(float(v)) for v in row) for row in X) + "\n"
+    (tmp_path / "bom.csv").write_text("\ufeff" + body, encoding="utf-8")
+    np.testing.assert_allclose(load_embeddings(tmp_path / "bom.csv"), X)  # row 0 kept
+    (tmp_path / "bomh.csv").write_text("\ufefff0,f1,f2\n" + body, encoding="utf-8")
+    np.testing.assert_allclose(load_embeddings(tmp_path / "bomh.csv"), X)
+    frame = pd.DataFrame(X)
+    frame.iloc[0, 1] = np.nan  # pandas writes NaN as an empty field
+    frame.to_csv(tmp_path / "nan0.csv", index=False, header=False)
+    with pytest.raises(ValueError, match="line 1, column 2 is empty"):
+        load_embeddings(tmp_path / "nan0.csv")  # was silently dropped as a "header"
+    frame.iloc[0, 1] = 0.5
+    frame.iloc[3, 2] = np.nan
+    frame.to_csv(tmp_path / "nan3.csv", index=False)
+    with pytest.raises(ValueError, match="line 5, column 3 is empty"):
+        load_embeddings(tmp_path / "nan3.csv")
+    (tmp_path / "lit.csv").write_text("1,2\nnan,3\n4,5\n")
+    with pytest.raises(ValueError, match=r"line\(s\) 2 hold NaN"):
+        load_embeddings(tmp_path / "lit.csv")
+    (tmp_path / "word.csv").write_text("1,2\n3,x\n")
+    with pytest.raises(ValueError, match="line 2, column 2 holds 'x'"):
+        load_embeddings(tmp_path / "word.csv")
+    (tmp_path / "ragged.csv").write_text("1,2\n3,4,5\n")
+    with pytest.raises(ValueError, match="line 2 has 3 fields"):
+        load_embeddings(tmp_path / "ragged.csv")
+
+
+def test_csv_ambiguous_integer_header_asks(tmp_path):
+    (tmp_path / "i.csv").write_text("0,1,2\n3,4,5\n6,7,8\n")
+    with pytest.raises(ValueError, match="header=True"):
+        load_embeddings(tmp_path / "i.csv")
+    assert load_embeddings(tmp_path / "i.csv", header=True).shape == (2, 3)
+    assert load_embeddings(tmp_path / "i.csv", header=False).shape == (3, 3)
+
+
+def test_parquet_pandas_index_is_not_a_feature(tmp_path):
+    pytest.importorskip("pyarrow")
+    X = _frame()
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(4)], index=np.arange(30) * 7)
+    frame.to_parquet(tmp_path / "a.parquet")  # stores __index_level_0__
+    np.testing.assert_allclose(load_embeddings(tmp_path / "a.parquet"), X)
+
+
+def test_save_indices_reads_a_mask_as_a_mask(tmp_path):
+    mask = np.zeros(10, dtype=bool)
+    mask[[2, 7]] = True
+    for suffix in (".csv", ".txt", ".json", ".npy"):
+        path = save_indices(mask, tmp_path / f"m{suffix}")
+        assert load_indices(path).tolist() == [2, 7]  # was the 0/1 values
+    np.testing.assert_array_equal(load_indices(save_indices([3.0, 1.0], tmp_path / "f.csv")),
+                                  [3, 1])
+
+
+@pytest.mark.parametrize("bad, match", [([1.7, 2.2], "whole numbers"), ([3, -1], "non-negative"),
+                                        ([np.nan], "NaN"), ([1e22], "far beyond"),
+                                        (["a"], "row numbers"),
+                                        (np.ones((2, 2), dtype=int), "1-D")])
+def test_save_indices_refuses_what_is_not_an_index(tmp_path, bad, match):
+    with pytest.raises(ValueError, match=match):
+        save_indices(bad, tmp_path / "x.csv")
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_load_indices_detects_headers(tmp_path):
+    (tmp_path / "a.csv").write_text("5\n3\n8\n")  # headerless CSV: keep the first index
+    assert load_indices(tmp_path / "a.csv").tolist() == [5, 3, 8]
+    (tmp_path / "b.txt").write_text("idx\n5\n3\n")
+    assert load_indices(tmp_path / "b.txt").tolist() == [5, 3]
+    save_labels_csv(tmp_path / "l.csv", [4, 0], ["cat", "dog"])
+    assert load_indices(tmp_path / "l.csv").tolist() == [4, 0]  # its index column
+    (tmp_path / "c.csv").write_text("index\n5\n2.5\n")
+    with pytest.raises(ValueError, match="line 3: '2.5' is not an index"):
+        load_indices(tmp_path / "c.csv")
+    (tmp_path / "d.txt").write_text("\ufeff7\n1\n")
+    assert load_indices(tmp_path / "d.txt").tolist() == [7, 1]
+    (tmp_path / "e.json").write_text('{"lb_idx": [1]}')
+    with pytest.raises(ValueError, match="load_ssl_split"):
+        load_indices(tmp_path / "e.json")
+
+
+def _writers(tmp_path):
+    """Every writer of skusl.io, as (name, path, write())."""
+    out = []
+    for suffix in (".csv", ".txt", ".json", ".npy"):
+        out.append((f"save_indices{suffix}", tmp_path / f"i{suffix}",
+                    lambda p: save_indices([1, 0], p)))
+    out.append(("save_labels_csv", tmp_path / "l.csv",
+                lambda p: save_labels_csv(p, [1], ["a"])))
+    for suffix in (".json", ".npz"):
+        out.append((f"save_ssl_split{suffix}", tmp_path / f"s{suffix}",
+                    lambda p: save_ssl_split(p, [1], 3)))
+    out.append(("save_usb_split", tmp_path / "usb" / "lb_labels1_1_seed0_idx.npy",
+                lambda p: save_usb_split(p.parent, [1], 3)))
+
+    def raw(p):
+        with atomic_write(p) as f:
+            f.write("x\n")
+    out.append(("atomic_write", tmp_path / "raw.txt", raw))
+    return out
+
+
+def test_writers_keep_the_umask_mode_and_an_existing_mode(tmp_path):
+    old = os.umask(0o022)
+    try:
+        for name, path, write in _writers(tmp_path):
+            write(path)
+            assert oct(path.stat().st_mode & 0o777) == oct(0o644), name  # was 0o600
+            os.chmod(path, 0o640)
+            write(path)
+            assert oct(path.stat().st_mode & 0o777) == oct(0o640), name
+    finally:
+        os.umask(old)
+
+
+def test_writers_write_through_symlinks(tmp_path):
+    for name, path, write in _writers(tmp_path):
+        real = tmp_path / "real" / f"target_{path.name}"
+        real.parent.mkdir(exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        real.write_bytes(b"old")
+        path.symlink_to(real)
+        write(path)
+        assert path.is_symlink(), name  # the link stays a link
+        assert real.read_bytes() != b"old", name  # and its target has the new content
+
+
+def test_renamed_and_broken_numpy_files(tmp_path):
+    X = _frame()
+    np.savez(tmp_path / "z.npz", X=X)
+    os.replace(tmp_path / "z.npz", tmp_path / "z.npy")
+    with pytest.raises(ValueError, match="rename it to .npz"):
+        load_embeddings(tmp_path / "z.npy")  # was an NpzFile, not an array
+    with pytest.raises(ValueError, match="rename it to .npz"):
+        load_indices(tmp_path / "z.npy")
+    np.save(tmp_path / "a.npy", X)
+    os.replace(tmp_path / "a.npy", tmp_path / "a.npz")
+    with pytest.raises(ValueError, match="rename it to .npy"):
+        load_embeddings(tmp_path / "a.npz")
+    np.save(tmp_path / "t.npy", X)
+    data = (tmp_path / "t.npy").read_bytes()
+    (tmp_path / "t.npy").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="truncated or corrupt"):
+        np.asarray(load_embeddings(tmp_path / "t.npy"))
+    np.savez(tmp_path / "c.npz", X=X)
+    data = (tmp_path / "c.npz").read_bytes()
+    (tmp_path / "c.npz").write_bytes(data[:40])
+    with pytest.raises(ValueError, match="truncated or corrupt"):
+        load_embeddings(tmp_path / "c.npz")
+    (tmp_path / "e.npy").write_bytes(b"")
+    with pytest.raises(ValueError, match="empty"):
+        load_embeddings(tmp_path / "e.npy")
+    with pytest.raises(ValueError, match="folder"):
+        load_embeddings(tmp_path)
+
+
+def test_pickled_arrays_are_refused_without_unsafe_advice(tmp_path):
+    np.save(tmp_path / "o.npy", np.array([{"a": 1}] * 3, dtype=object), allow_pickle=True)
+    np.savez(tmp_path / "o.npz", X=np.array([{"a": 1}] * 3, dtype=object))
+    for path in (tmp_path / "o.npy", tmp_path / "o.npz"):
+        with pytest.raises(ValueError) as info:
+            load_embeddings(path)
+        message = str(info.value)
+        assert "never unpickles" in message
+        assert "unsafe" not in message and "pickle.load" not in message
+
+
+def test_read_annotations_bom_huge_and_float_indices(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_text("\ufeffindex,label\n3,a\n", encoding="utf-8")
+    assert read_annotations(path)[0].tolist() == [3]  # was "no column 'index'"
+    path.write_text("index,label\n10000000000000000000000,a\n")
+    with pytest.raises(ValueError, match="far beyond any row number"):
+        read_annotations(path)
+    path.write_text("3.0,a\n1,b\n")
+    assert read_annotations(path)[0].tolist() == [3, 1]
+
+
+def test_writers_refuse_folders_and_paths_below_files(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(ValueError, match="is a file, not a folder"):
+        save_indices([1], tmp_path / "afile" / "x.csv")
+    with pytest.raises(ValueError, match="is a folder"):
+        save_labels_csv(tmp_path, [1], [0])

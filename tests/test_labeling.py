@@ -319,7 +319,7 @@ def test_pipeline_and_grid_search():
 
 # --------------------------------------------------------------------------- CLI
 def _cli(argv):
-    from skusl.labeling._cli import register
+    from skusl.cli.label import register
 
     parser = argparse.ArgumentParser(prog="skusl")
     register(parser.add_subparsers(dest="command"))

@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._progress import progress_bar
-from .._validation import (check_distance_range, check_embeddings, check_n_select,
+from .._validation import (Count, check_distance_range, check_embeddings, check_n_select,
                            normalize_rows, rows_to_float32)
 from ..neighbors import kneighbors
 from ..selection._base import support
@@ -200,7 +200,7 @@ class USLTClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "n_select": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_select": [Count(numbers.Integral, 1, None, closed="left")],  # bool is no budget
         "n_clusters": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "n_heads": [Interval(numbers.Integral, 1, None, closed="left")],
         "n_neighbors": [Interval(numbers.Integral, 1, None, closed="left")],

@@ -7,95 +7,14 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_embeddings, normalize_rows
+# split_labels lives in skusl._validation (one reading of y for every estimator).
+from .._validation import check_embeddings, normalize_rows, split_labels
 
 #: Similarity of a neighbour at distance ``d`` is ``1 / (d + SIM_EPS)``: scale
 #: free in its ranking, finite for duplicates (``d = 0``).
 SIM_EPS = 1e-12
-
-_UNLABELED = -1
-
-
-# --------------------------------------------------------------------------- labels
-def _is_unlabeled_object(value):
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
-        raise ValueError(
-            f"Input y contains {value!r}: mark unlabeled samples with -1, "
-            "not NaN or None."
-        )
-    if isinstance(value, str):
-        return value == "-1"
-    if isinstance(value, numbers.Number) and not isinstance(value, bool):
-        return value == -1
-    return False
-
-
-def split_labels(y, name="HDLLabeler"):
-    """Read a semi-supervised target: class codes with -1 for unlabeled.
-
-    Parameters
-    ----------
-    y : array-like of shape (n_samples,)
-        Class values; ``-1`` marks unlabeled samples. For string or object
-        targets, both the integer ``-1`` and the string ``"-1"`` mark
-        unlabeled samples (NumPy turns ``-1`` into ``"-1"`` in string arrays).
-    name : str
-        Estimator name for the messages.
-
-    Returns
-    -------
-    y : ndarray of shape (n_samples,)
-    unlabeled : ndarray of bool, shape (n_samples,)
-    classes : ndarray of shape (n_classes,)
-        Sorted distinct classes of the labeled samples.
-    codes : ndarray of int64, shape (n_samples,)
-        Index into ``classes``, -1 for unlabeled.
-    """
-    if y is None:
-        raise ValueError(
-            f"{name} requires y to be passed, but the target y is None; pass the "
-            "labels with -1 for unlabeled samples."
-        )
-    y = column_or_1d(y, warn=True)
-    kind = y.dtype.kind
-    if kind in "fc":
-        if not np.all(np.isfinite(y)):
-            raise ValueError(
-                "Input y contains NaN or infinity: mark unlabeled samples with -1, "
-                "not NaN."
-            )
-        unlabeled = y == _UNLABELED
-    elif kind in "iu":
-        unlabeled = y == _UNLABELED
-    elif kind == "b":
-        unlabeled = np.zeros(y.shape, dtype=bool)
-    elif kind in "US":
-        unlabeled = y == y.dtype.type("-1")
-    elif kind == "O":
-        unlabeled = np.fromiter((_is_unlabeled_object(v) for v in y), dtype=bool,
-                                count=y.shape[0])
-    else:
-        raise ValueError(f"Unknown label type: y has dtype {y.dtype}.")
-    labeled = y[~unlabeled]
-    if labeled.size == 0:
-        raise ValueError(
-            f"{name} needs at least one labeled sample, but every entry of y is -1 "
-            "(unlabeled); label a few samples first (e.g. those USLSelector picks)."
-        )
-    check_classification_targets(labeled)
-    try:
-        classes, codes_lab = np.unique(labeled, return_inverse=True)
-    except TypeError as exc:
-        raise ValueError(
-            "the labels of y cannot be sorted (mixed types such as str and int?); "
-            "use one type for all class values and -1 for unlabeled."
-        ) from exc
-    codes = np.full(y.shape[0], _UNLABELED, dtype=np.int64)
-    codes[~unlabeled] = codes_lab.ravel()
-    return y, unlabeled, classes, codes
 
 
 # --------------------------------------------------------------------------- votes

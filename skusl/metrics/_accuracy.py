@@ -14,29 +14,12 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
+from .._validation import check_selection
 from ..neighbors import query_kneighbors
 
 
 def _check_selection(X, y_true, selected_indices):
-    X = np.asarray(X)
-    if X.ndim != 2:
-        raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {X.shape}.")
-    if X.dtype not in (np.float32, np.float64):
-        X = X.astype(np.float64)
-    y_true = np.asarray(y_true)
-    if y_true.shape[0] != X.shape[0]:
-        raise ValueError(f"y_true has {y_true.shape[0]} labels for {X.shape[0]} samples.")
-    sel = np.asarray(selected_indices)
-    if sel.dtype == bool:
-        if sel.shape[0] != X.shape[0]:
-            raise ValueError("a boolean selection mask must have one entry per sample.")
-        sel = np.flatnonzero(sel)
-    sel = sel.astype(np.int64, copy=False).ravel()
-    if sel.size == 0:
-        raise ValueError("the selection is empty: select at least one sample.")
-    if sel.min() < -X.shape[0] or sel.max() >= X.shape[0]:
-        raise ValueError("selected_indices holds indices outside [0, n_samples).")
-    return X, y_true, sel
+    return check_selection(y_true, selected_indices, X)
 
 
 def nearest_prototype_accuracy(X, y_true, selected_indices):

@@ -2,13 +2,12 @@
 
 import numpy as np
 
+from .._validation import check_selection
+
 
 def _selected_labels(y_true, selected_indices):
-    y_true = np.asarray(y_true)
-    selected_indices = np.asarray(selected_indices)
-    if selected_indices.dtype == bool:
-        selected_indices = np.flatnonzero(selected_indices)
-    return y_true, y_true[selected_indices]
+    _, y_true, sel = check_selection(y_true, selected_indices, allow_empty=True)
+    return y_true, y_true[sel]
 
 
 def class_coverage(y_true, selected_indices):

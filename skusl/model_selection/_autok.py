@@ -194,7 +194,7 @@ class AutoK(MetaEstimatorMixin, BaseEstimator):
         self : AutoK
             Fitted estimator.
         """
-        from ..labeling._hdl import split_labels
+        from .._validation import split_labels
 
         metric, normalize = self._geometry()
         y_arr, unlabeled, classes, codes = split_labels(y, type(self).__name__)
@@ -218,7 +218,9 @@ class AutoK(MetaEstimatorMixin, BaseEstimator):
         if n_lab < 2:
             raise ValueError(
                 f"AutoK needs at least two labeled samples to compare neighbours; "
-                f"got {n_lab} sample labeled (n_samples = {n_samples})."
+                f"got {n_lab} sample labeled (n_samples = {n_samples}). Label more "
+                "samples, or pass n_neighbors=k to HDLLabeler instead of 'auto' (CLI: "
+                "--k K)."
             )
         if self.k_max is None:
             k_max = min(DEFAULT_K_MAX, n_lab - 1)

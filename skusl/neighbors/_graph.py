@@ -224,8 +224,25 @@ def arrays_to_graph(dist, ind, n_samples_fit=None):
            [1., 0., 0.],
            [0., 2., 0.]])
     """
+    dist, ind = np.asarray(dist), np.asarray(ind)
+    if dist.ndim != 2 or dist.shape != ind.shape:
+        raise ValueError(f"dist and ind must be 2-D arrays of the same shape (n, k), got "
+                         f"{dist.shape} and {ind.shape}.")
     n, k = dist.shape
     n_cols = n if n_samples_fit is None else n_samples_fit
+    if dist.dtype.kind not in "fiu" or not np.all(np.isfinite(dist)):
+        raise ValueError("dist must hold finite distances.")
+    if dist.size and dist.min() < 0:
+        raise ValueError("dist must hold non-negative distances.")
+    if ind.dtype.kind == "f":
+        if not np.all(np.isfinite(ind)) or np.any(ind != np.floor(ind)):
+            raise ValueError("ind must hold whole numbers (column indices).")
+        ind = ind.astype(np.int64)
+    elif ind.dtype.kind not in "iu":
+        raise ValueError(f"ind must hold integer column indices, got dtype {ind.dtype}.")
+    if ind.size and (ind.min() < 0 or ind.max() >= n_cols):
+        raise ValueError(f"ind holds column indices outside [0, {n_cols}): "
+                         f"{int(ind.min())} to {int(ind.max())}.")
     indptr = np.arange(0, n * k + 1, k, dtype=np.int64)
     return sp.csr_matrix((np.ascontiguousarray(dist).ravel(),
                           np.ascontiguousarray(ind).ravel(), indptr),

@@ -10,13 +10,13 @@ Subclasses implement :meth:`BaseSelector._select` only.
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.base import (BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
+                          _fit_context)
 from sklearn.metrics.pairwise import euclidean_distances
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
 from .._backends import get_namespace, to_host
-from .._validation import check_embeddings, check_n_select, normalize_rows
+from .._validation import Count, check_embeddings, check_n_select, normalize_rows
 from ..neighbors import query_kneighbors
 
 
@@ -30,7 +30,7 @@ def support(selected_indices, n_samples, indices=False):
     return mask
 
 
-class BaseSelector(TransformerMixin, BaseEstimator):
+class BaseSelector(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Base class for sample selectors (not for direct use).
 
     Subclasses define ``n_select``, ``normalize`` and ``random_state``
@@ -64,7 +64,7 @@ class BaseSelector(TransformerMixin, BaseEstimator):
     _supports_cupy = False
 
     _parameter_constraints: dict = {
-        "n_select": [Interval(Integral, 1, None, closed="left")],
+        "n_select": [Count(Integral, 1, None, closed="left")],  # bool is no budget
         "normalize": ["boolean"],
         "random_state": ["random_state"],
     }
@@ -97,6 +97,12 @@ class BaseSelector(TransformerMixin, BaseEstimator):
         self.prototypes_ = Xp[self.selected_indices_]
         self.n_samples_fit_ = X.shape[0]
         return self
+
+    @property
+    def _n_features_out(self):
+        # transform's columns (one per selected prototype), named
+        # "<classname>0", ... by get_feature_names_out; enables set_output.
+        return len(self.selected_indices_)
 
     def get_support(self, indices=False):
         """Mask (or indices) of the selected training samples.

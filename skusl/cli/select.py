@@ -1,0 +1,61 @@
+"""``python -m skusl select``: pick the samples worth labeling from an embeddings file."""
+
+import sys
+import time
+
+from . import about, check_input, check_matrix, check_output
+
+OUTPUT_FORMATS = (".csv", ".json", ".npy", ".txt")
+
+
+def register(subparsers):
+    """Add the ``select`` command to an ``argparse`` subparsers object."""
+    select = subparsers.add_parser(
+        "select", help="pick the samples worth labeling from an embeddings file",
+        description=(
+            "Select BUDGET samples of EMBEDDINGS with USL (training-free "
+            "unsupervised selective labeling) and write their indices, best "
+            "first. Row i of the file is sample i."))
+    select.add_argument("embeddings", help="embeddings file: .npy (memory-mapped), .npz "
+                        "(array 'X' or the only one), .csv, .parquet")
+    select.add_argument("--budget", "-m", type=int, required=True,
+                        help="number of samples to select (the annotation budget)")
+    select.add_argument("--k", type=int, default=20,
+                        help="neighbours in the density estimate (default 20; the "
+                        "paper's CIFAR-10 setting K=400 is --k 399)")
+    select.add_argument("--clusters", type=int, default=None,
+                        help="K-Means clusters (default: the budget)")
+    select.add_argument("--neighbors", choices=["auto", "exact", "approximate"],
+                        default="auto", help="kNN search (default auto: exact up to "
+                        "~70k samples, approximate above)")
+    select.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    select.add_argument("--key", default=None, help="array name inside an .npz")
+    select.add_argument("--out", "-o", default="selected_indices.csv",
+                        help="output file; .csv, .json, .npy or .txt (default "
+                        "selected_indices.csv)")
+    select.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+    select.set_defaults(func=run, flags={"n_select": "--budget", "n_clusters": "--clusters"})
+
+
+def run(args):
+    """Run ``select``; return the exit status."""
+    from ..io import load_embeddings, save_indices
+    from ..selection import USLSelector
+
+    check_output(args.out, OUTPUT_FORMATS)
+    path = check_input(args.embeddings, "embeddings")
+    X = check_matrix(load_embeddings(path, key=args.key), path)
+    start = time.perf_counter()
+    selector = USLSelector(n_select=args.budget, n_neighbors=args.k,
+                           n_clusters=args.clusters, neighbors=args.neighbors,
+                           random_state=args.seed, verbose=not args.quiet)
+    try:
+        selector.fit(X)
+    except ValueError as exc:  # the data or a flag: say which file it is about
+        raise about(path, exc) from None
+    elapsed = time.perf_counter() - start
+    out = save_indices(selector.selected_indices_, args.out)
+    if not args.quiet:
+        print(f"selected {args.budget} of {X.shape[0]} samples in {elapsed:.1f} s "
+              f"-> {out}", file=sys.stderr)
+    return 0
