@@ -280,6 +280,25 @@ def test_fit_selector_sets_the_fitted_attributes(client, blobs):
     np.testing.assert_allclose(est.transform(X[:5]), single.transform(X[:5]))
 
 
+def test_estimators_accept_a_dask_array(client, blobs):
+    """The hooks: ``fit`` and ``kneighbors_graph`` send a dask array to the cluster."""
+    from skusl import KCenterGreedySelector
+
+    X = blobs[0]
+    Xd = _dask(X, 300)
+    for est in (USLSelector(n_select=7, random_state=2),
+                TypiClustSelector(n_select=7, n_neighbors=6, random_state=2),
+                KMeansClosestSelector(n_select=7, random_state=2)):
+        on_cluster = est.fit(Xd).selected_indices_.copy()
+        assert isinstance(on_cluster, np.ndarray)
+        assert np.array_equal(on_cluster, est.fit(X).selected_indices_), type(est).__name__
+    assert (single_graph(Xd, 6) != single_graph(X, 6)).nnz == 0
+    with pytest.raises(ValueError, match="has no distributed path"):
+        KCenterGreedySelector(n_select=3).fit(Xd)
+    with pytest.raises(ValueError, match="n_select"):  # parameters validated first
+        USLSelector(n_select=0).fit(Xd)
+
+
 def test_propagation_on_the_returned_graph(client, blobs):
     from skusl.labeling import HDLLabeler
 

@@ -10,6 +10,15 @@ def is_cupy_array(X):
     return type(X).__module__.split(".")[0] == "cupy"
 
 
+def is_dask_array(X):
+    """True if ``X`` is a ``dask.array.Array`` (without importing dask).
+
+    Such input goes to the cluster path (:mod:`skusl.distributed`).
+    """
+    cls = type(X)
+    return cls.__module__.split(".")[0] == "dask" and cls.__name__ == "Array"
+
+
 def get_namespace(*arrays):
     """``cupy`` if any of ``arrays`` is a CuPy array, else ``numpy``.
 

@@ -1,6 +1,8 @@
 """Dask: the kNN graph, K-Means, utilities and the regulariser on a cluster.
 
-``pip install "skusl[dask]"``. Functions here take a ``dask.array.Array``
+``pip install "skusl[dask]"``. A selector's ``fit`` and
+:func:`skusl.neighbors.kneighbors_graph` send a ``dask.array`` here. The
+functions take a ``dask.array.Array``
 and run on the active Dask scheduler: a ``dask.distributed.Client`` if one
 is set (``Client("scheduler:8786")``, or a ``LocalCluster``), the local
 threads otherwise. Only O(n k) state (the graph) and O(n) vectors come

@@ -11,6 +11,8 @@ import importlib
 
 import numpy as np
 
+from .._backends import _resolve
+
 INSTALL_HINT = 'install the Dask extra with `pip install "skusl[dask]"`'
 
 
@@ -36,8 +38,7 @@ def is_dask_array(X):
     >>> is_dask_array(da.zeros((4, 2))), is_dask_array(np.zeros((4, 2)))
     (True, False)
     """
-    cls = type(X)
-    return cls.__module__.split(".")[0] == "dask" and cls.__name__ == "Array"
+    return _resolve.is_dask_array(X)
 
 
 def require_dask():

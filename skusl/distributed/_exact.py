@@ -132,7 +132,7 @@ def pair_topk(Xr, sq_r, Xc, sq_c, k, col_offset, self_offset, backend, block_byt
             offset = start + (self_offset or 0)
             if n_candidates:
                 _, cand = kernels.knn_block(G, sq_r[start:stop], sq_c, n_cand, offset, diagonal)
-                d, i = _exact._rerank(np, Xr[start:stop], Xc, cand, k_c, block_bytes)
+                d, i = _exact._rerank(np, Xr[start:stop], Xc, cand, k_c)
             else:
                 d, i = kernels.knn_block(G, sq_r[start:stop], sq_c, k_c, offset, diagonal)
             out_d[start:stop] = d

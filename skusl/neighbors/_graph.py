@@ -6,6 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._backends import get_kernels, resolve_backend
+from .._backends._resolve import is_dask_array
 from .._backends._numpy import sort_rows
 from .._progress import progress_bar
 from .._validation import check_points
@@ -180,7 +181,9 @@ def kneighbors_graph(X, n_neighbors, **kwargs):
     Takes the same parameters as :func:`kneighbors`. Row ``i`` stores
     exactly ``n_neighbors`` entries (Euclidean distances to its neighbours,
     the sample itself excluded), sorted by (distance, index). Zero distances
-    between duplicate points are stored explicitly.
+    between duplicate points are stored explicitly. A ``dask.array`` is
+    searched on the active Dask scheduler
+    (:func:`skusl.distributed.kneighbors_graph`, the same graph).
 
     Examples
     --------
@@ -194,6 +197,11 @@ def kneighbors_graph(X, n_neighbors, **kwargs):
            [3., 2., 0., 0.],
            [0., 5., 3., 0.]])
     """
+    if is_dask_array(X):  # on the cluster; the graph comes back as CSR
+        from ..distributed import kneighbors_graph as on_cluster
+
+        kwargs.pop("verbose", None)
+        return on_cluster(X, n_neighbors, **kwargs)
     dist, ind = kneighbors(X, n_neighbors, **kwargs)
     if not isinstance(dist, np.ndarray):  # CuPy: the graph lives on the host
         dist, ind = dist.get(), ind.get()

@@ -16,6 +16,7 @@ from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
 from .._backends import get_namespace, to_host
+from .._backends._resolve import is_dask_array
 from .._validation import Count, check_embeddings, check_n_select, normalize_rows
 from ..neighbors import query_kneighbors
 
@@ -79,7 +80,9 @@ class BaseSelector(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Embeddings.
+            Embeddings. A ``dask.array`` runs on the active Dask scheduler
+            (:func:`skusl.distributed.fit_selector`, for the selectors that
+            have a distributed path), with the same result.
         y : None
             Ignored; selection is unsupervised.
 
@@ -88,6 +91,10 @@ class BaseSelector(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         self : object
             Fitted selector.
         """
+        if is_dask_array(X):  # the cluster path; dask is imported there
+            from ..distributed import fit_selector
+
+            return fit_selector(self, X)
         X = check_embeddings(self, X, allow_cupy=self._supports_cupy)
         check_n_select(self.n_select, X.shape[0])
         Xp = self._preprocess(X)
