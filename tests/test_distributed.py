@@ -334,6 +334,8 @@ def test_bad_input_names_the_fix(client, blobs):
     X[[5, 700]] = np.nan
     with pytest.raises(ValueError, match=r"NaN or infinity in row\(s\) 5, 700"):
         distributed.kneighbors(_dask(X, 300), 3)
+    with pytest.raises(ValueError, match="must be a dask array"):
+        distributed.fit_usl(blobs[0], 3)
     with pytest.raises(ValueError, match="2-D"):
         distributed.kneighbors(da.zeros((4, 3, 2)), 3)
     with pytest.raises(ValueError, match="Complex"):

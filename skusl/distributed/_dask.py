@@ -122,6 +122,12 @@ def check_dask_points(X, name="X"):
     X : dask array of float32 or float64, row-chunked, one column chunk
     """
     da = require_dask()
+    if not is_dask_array(X):
+        raise ValueError(
+            f"{name} must be a dask array here, got {type(X).__name__}; wrap it with "
+            f"dask.array.from_array({name}, chunks=(rows_per_block, -1)), or use the "
+            "single-machine function or estimator for in-memory data."
+        )
     if X.ndim != 2:
         raise ValueError(
             f"{name} must be 2-D (n_samples, n_features), got a {X.ndim}-D dask array of "
