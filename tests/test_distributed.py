@@ -355,6 +355,14 @@ def test_bad_input_names_the_fix(client, blobs):
         distributed.kneighbors(_dask(blobs[0], 300), 3, backend="cupy")
 
 
+def test_auto_picks_exact_below_the_work_threshold():
+    from skusl.distributed import _method
+
+    assert _method("auto", da.zeros((70_000, 200), chunks=10_000)) == "exact"
+    assert _method("auto", da.zeros((100_000, 200), chunks=10_000)) == "approximate"
+    assert _method("exact", da.zeros((100_000, 200), chunks=10_000)) == "exact"
+
+
 def test_integer_and_float16_input_follow_the_single_machine_dtypes(client):
     Xi = np.random.RandomState(0).randint(0, 9, size=(80, 4))
     G = distributed.kneighbors_graph(_dask(Xi, 30), 3)

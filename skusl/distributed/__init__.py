@@ -40,16 +40,24 @@ fit_kmeans = _validating(_kmeans.fit_kmeans)
 fit_kmeans_lloyd = _validating(_kmeans.fit_kmeans_lloyd)
 
 
-def _method(neighbors, X):
-    from ..neighbors._graph import _choose_method
+#: ``neighbors="auto"`` on a dask array: the exact search while ``n^2 d`` stays
+#: below this many multiply-adds (about 70,000 x 200 dimensions), the
+#: partitioned approximate search above. Its own rule: the single-machine cost
+#: model measures one machine's rates, not a cluster's.
+AUTO_EXACT_MAX_WORK = 1e12
 
+
+def _method(neighbors, X):
     if not isinstance(neighbors, str) or neighbors not in NEIGHBORS_METHODS:
         raise ValueError(
             f"neighbors={neighbors!r}: on a dask array the kNN search is one of "
             f"{NEIGHBORS_METHODS}; a kNN estimator cannot run on the cluster (pass "
             "X.compute() to use it on one machine)."
         )
-    return _choose_method(neighbors, X.shape[0], X.shape[1])
+    if neighbors != "auto":
+        return neighbors
+    work = float(X.shape[0]) ** 2 * X.shape[1]
+    return "exact" if work <= AUTO_EXACT_MAX_WORK else "approximate"
 
 
 @holds_persisted
@@ -67,8 +75,9 @@ def kneighbors(X, n_neighbors, *, neighbors="auto", backend="auto", random_state
         ``"exact"``: every row block against every row block, the
         single-machine kernels and guards (the single-machine graph).
         ``"approximate"``: overlapping K-Means cells with an exact search in
-        each (:mod:`skusl.distributed._approximate`). ``"auto"``: the
-        single-machine rule (:func:`skusl.neighbors.kneighbors`).
+        each (:mod:`skusl.distributed._approximate`). ``"auto"``: exact
+        while ``n^2 d <= 1e12`` (:data:`AUTO_EXACT_MAX_WORK`), approximate
+        above.
     backend : {"auto", "numpy", "numba"}, default="auto"
         Kernels in the tasks.
     random_state : int, RandomState or None

@@ -8,9 +8,13 @@ need the identical partition. Two methods:
     machine, by calling it on the rows it reads. Today that K-Means
     (scikit-learn's ``KMeans`` or ``MiniBatchKMeans``) reads every row, so
     the rows are gathered to the client: O(n d) on one node for this step
-    only. A K-Means fitted on a seeded sample (issue 13, item 4) would
-    gather only the sample, and label the rest blockwise here (see
-    :func:`assign_clusters`).
+    only. The shared design for large n (issue 13, item 4): the single-machine
+    K-Means fits its centres on a seeded sample, reading ``X`` only through
+    ``X.shape`` and ``X[sorted_rows]``, then labels every row by a row-wise
+    nearest-centre pass. Both paths then run the same centre fit on the same
+    gathered sample, and the distributed path maps the same row-wise
+    assignment over the row blocks (same GEMM rows, same bits), so only the
+    sample sits on the client.
 ``"lloyd"``
     Lloyd's algorithm on the cluster: k-means++ seeding on a seeded sample
     gathered to the client, then each iteration assigns every row block to
