@@ -288,3 +288,7 @@ def cluster_argmax(score, labels, n_clusters):
     return _cluster_argmax_kernel(np.ascontiguousarray(score, dtype=np.float64),
                                   np.ascontiguousarray(labels, dtype=np.int64),
                                   int(n_clusters))
+
+
+# Host memory, as NumPy: the array helpers are NumPy's.
+from ._numpy import sort_rows, to_device, to_host  # noqa: E402,F401
