@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils._param_validation import Interval, StrOptions
+from .._sklearn_compat import Interval, StrOptions
 from sklearn.utils.validation import check_array, validate_data
 
 from .._progress import progress_bar
