@@ -1,12 +1,13 @@
 """TorchFeaturizer: any torch module or callable as a scikit-learn transformer."""
 
+import contextlib
 import numbers
 import os
 from collections.abc import Mapping
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils._param_validation import Interval, StrOptions
+from .._sklearn_compat import Interval, StrOptions
 from sklearn.utils.validation import check_array, validate_data
 
 from .._progress import progress_bar
@@ -366,7 +367,7 @@ class TorchFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                     break
                 batch = _to_device(batch, device, float_dtype, torch)
                 with torch.autocast(device_type="cuda", dtype=torch.float16, enabled=use_amp) \
-                        if use_amp else _null():
+                        if use_amp else contextlib.nullcontext():
                     out = model(batch)
                 out = _model_output_to_tensor(out, torch)
                 if out.ndim == 0 or out.shape[0] != n_in:
@@ -501,10 +502,3 @@ def _to_device(batch, device, float_dtype, torch):
         return {k: _to_device(v, device, float_dtype, torch) for k, v in batch.items()}
     return batch
 
-
-class _null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
