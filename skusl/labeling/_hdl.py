@@ -237,7 +237,7 @@ class HDLLabeler(ClassifierMixin, BaseEstimator):
         (on 20k MNIST rows with 25 labels per class, k=20 labels 19,729 points
         as one class). The default 3 is the best of k in {1, 2, 3, 5, 7, 10}
         averaged over MNIST, Fashion-MNIST and Rotten Tomatoes at 1, 4 and 10
-        labels per class (``benchmarks/bench_hdl_k.py``,
+        labels per class (``python -m skusl.benchmarks hdl-k``,
         ``docs/benchmarks/hdl.md``).
         ``"auto"`` picks it with :class:`skusl.model_selection.AutoK` on the
         labeled samples (default settings, this estimator's ``random_state``).
