@@ -26,6 +26,12 @@ The Dask path, 1 worker against 2 (needs ``pip install "skusl[dask]"``)::
 
     python -m skusl.benchmarks dask --out docs/benchmarks/dask.md
 
+Label propagation (rounds, HDL, kNN-DV, LabelSpreading, LabelPropagation;
+add ``--scale`` for the 1M-row graph)::
+
+    python -m skusl.benchmarks propagation --data ../shared/data \\
+        --out docs/benchmarks/propagation.md --scale
+
 An interrupted run continues from ``<out>/cache``; ``--report-only`` rewrites
 the report from the cache without running any selection.
 """
@@ -66,11 +72,12 @@ def build_parser():
     u.add_argument("--datasets", nargs="+", required=True, help="dataset file stems")
     u.add_argument("--budgets", nargs="+", type=int, default=[1, 4])
     u.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    from . import _dask, _knn_precision
+    from . import _dask, _knn_precision, _propagation
 
     # Commands with their own module: register(subparsers).
     _knn_precision.register(sub)
     _dask.register(sub)
+    _propagation.register(sub)
     return parser
 
 

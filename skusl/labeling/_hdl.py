@@ -179,6 +179,30 @@ def hdl_labels(dist, ind, codes, n_classes, features=None):
     return lab, order, level, shares, int(n_fallback)
 
 
+def hdl_fallback_mask(ind, order, level):
+    """Which samples HDL labeled by the fallback (no labeled neighbour at their turn).
+
+    Only the ``max L = 0`` level has any; there, a sample had no labeled
+    neighbour at its turn exactly when every neighbour was labeled after it
+    (samples labeled in ``y`` count as labeled before everyone).
+    """
+    n = ind.shape[0]
+    pos = np.full(n, -1, dtype=np.int64)
+    pos[order] = np.arange(order.shape[0])
+    mask = np.zeros(n, dtype=bool)
+    cand = np.flatnonzero(level == 0)
+    if cand.size:
+        mask[cand] = (pos[ind[cand]] > pos[cand, None]).all(axis=1)
+    return mask
+
+
+#: ``n_neighbors=None``: the k of each method (docs/benchmarks/propagation.md
+#: for "rounds"; docs/benchmarks/hdl.md for the paper's HDL and kNN-DV).
+DEFAULT_NEIGHBORS = {"rounds": 10, "hdl": 3, "knn_dv": 3}
+#: ``n_neighbors="auto"``: the largest k AutoK tries (the HDL paper's range).
+AUTO_K_MAX = 20
+
+
 # --------------------------------------------------------------------------- estimator
 class HDLLabeler(ClassifierMixin, BaseEstimator):
     """Hierarchical Dynamic Labeling: spread a few labels over the kNN graph.
@@ -328,8 +352,8 @@ class HDLLabeler(ClassifierMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "n_neighbors": [Interval(numbers.Integral, 1, None, closed="left"),
-                        StrOptions({"auto"})],
-        "method": [StrOptions({"hdl", "knn_dv"})],
+                        StrOptions({"auto"}), None],
+        "method": [StrOptions({"rounds", "hdl", "knn_dv"})],
         "metric": [StrOptions({"euclidean", "precomputed"})],
         "neighbors": [StrOptions({"auto", "exact", "approximate"}),
                       HasMethods(["fit_transform"])],
@@ -340,7 +364,7 @@ class HDLLabeler(ClassifierMixin, BaseEstimator):
         "verbose": ["verbose"],
     }
 
-    def __init__(self, n_neighbors=3, *, method="hdl", metric="euclidean",
+    def __init__(self, n_neighbors=None, *, method="rounds", metric="euclidean",
                  neighbors="auto", backend="auto", normalize=True, random_state=None,
                  n_jobs=None, verbose=False):
         self.n_neighbors = n_neighbors
@@ -374,13 +398,26 @@ class HDLLabeler(ClassifierMixin, BaseEstimator):
         return X
 
     def _resolve_k(self, X, y, n_samples, n_labeled):
+        """The k to use; ``None`` when ``"auto"`` with the held-out criterion
+        (chosen later, on the graph ``fit`` builds anyway)."""
         k = self.n_neighbors
-        if k == "auto":
+        self._autok = None
+        if k is None:
+            k = DEFAULT_NEIGHBORS[self.method]
+        elif k == "auto":
+            if self.method != "knn_dv":
+                return None
             from ..model_selection import AutoK
 
-            auto = AutoK(metric=self.metric, normalize=self.normalize,
-                         random_state=self.random_state).fit(X, y)
+            auto = AutoK(HDLLabeler(method=self.method, metric=self.metric,
+                                    normalize=self.normalize, backend=self.backend),
+                         random_state=self.random_state)._choose(X, y)
+            self._autok = auto
             k = int(auto.k_)
+        self._check_k(k, n_samples, n_labeled)
+        return int(k)
+
+    def _check_k(self, k, n_samples, n_labeled):
         if k >= n_samples:
             raise ValueError(
                 f"n_neighbors={k} must be smaller than n_samples={n_samples} (the "
@@ -391,7 +428,6 @@ class HDLLabeler(ClassifierMixin, BaseEstimator):
                 f"method='knn_dv' votes among the n_neighbors={k} nearest labeled "
                 f"samples, but only {n_labeled} are labeled; lower n_neighbors."
             )
-        return int(k)
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
@@ -425,6 +461,7 @@ class HDLLabeler(ClassifierMixin, BaseEstimator):
             self.n_features_in_ = n_samples
             features = None
         else:
+            graph = None
             features = self._prepare(check_embeddings(self, X, reset=True))
             if features.shape[0] != n_samples:
                 raise ValueError(
@@ -435,36 +472,47 @@ class HDLLabeler(ClassifierMixin, BaseEstimator):
         n_classes = classes.shape[0]
 
         if n_labeled == n_samples:
+            k = DEFAULT_NEIGHBORS[self.method] if k is None else k
             labels = codes
             order = np.empty(0, dtype=np.int64)
             level = np.full(n_samples, -1, dtype=np.int64)
             shares = np.zeros((n_samples, n_classes))
             shares[np.arange(n_samples), codes] = 1.0
+            confidence = np.ones(n_samples)
             n_fallback = 0
         elif self.method == "knn_dv":
             labels, order, level, shares = self._knn_dv(features, codes, k, n_classes)
+            confidence = shares.max(axis=1)
             n_fallback = 0
         else:
-            if self.metric == "precomputed":
-                from ..neighbors import graph_to_arrays
+            # "auto" builds the graph once, at the largest k AutoK tries
+            k_graph = k if k is not None else min(AUTO_K_MAX, n_samples - 1)
+            dist, ind = self._graph(graph if features is None else features, k_graph)
+            if k is None:
+                from ..model_selection import AutoK
 
-                dist, ind = graph_to_arrays(graph, k)
+                auto = AutoK(HDLLabeler(method=self.method), k_max=k_graph,
+                             random_state=self.random_state)
+                self._autok = auto._fit_arrays(dist, ind, codes, classes, features)
+                k = int(auto.k_)
+                self._check_k(k, n_samples, n_labeled)
+                dist, ind = dist[:, :k], ind[:, :k]
+            if self.method == "rounds":
+                from ._rounds import rounds_labels
+
+                labels, order, level, shares, confidence, n_fallback = rounds_labels(
+                    dist, ind, codes, n_classes, features)
             else:
-                from ..neighbors import kneighbors
-
-                dist, ind = kneighbors(features, k, neighbors=self.neighbors,
-                                       backend=self.backend,
-                                       random_state=self.random_state,
-                                       n_jobs=self.n_jobs, verbose=self.verbose)
-                if not isinstance(dist, np.ndarray):  # CuPy
-                    dist, ind = dist.get(), ind.get()
-            labels, order, level, shares, n_fallback = hdl_labels(
-                dist, ind, codes, n_classes, features)
+                labels, order, level, shares, n_fallback = hdl_labels(
+                    dist, ind, codes, n_classes, features)
+                confidence = shares.max(axis=1)
+                confidence[hdl_fallback_mask(ind, order, level)] = 0.0
 
         self.classes_ = classes
         self._labels = labels
         self.transduction_ = classes[labels]
         self.label_distributions_ = shares
+        self.confidence_ = confidence
         self.labeling_order_ = order
         self.labeling_level_ = level
         self.n_fallback_ = int(n_fallback)
@@ -472,6 +520,21 @@ class HDLLabeler(ClassifierMixin, BaseEstimator):
         self._fit_X = features
         self._n_train = n_samples
         return self
+
+    def _graph(self, X, k):
+        """(dist, ind) of the k-NN graph of the features, or of a precomputed graph."""
+        if self.metric == "precomputed":
+            from ..neighbors import graph_to_arrays
+
+            return graph_to_arrays(X, k)
+        from ..neighbors import kneighbors
+
+        dist, ind = kneighbors(X, k, neighbors=self.neighbors, backend=self.backend,
+                               random_state=self.random_state, n_jobs=self.n_jobs,
+                               verbose=self.verbose)
+        if not isinstance(dist, np.ndarray):  # CuPy
+            dist, ind = dist.get(), ind.get()
+        return dist, ind
 
     def _knn_dv(self, features, codes, k, n_classes):
         from ..neighbors import query_kneighbors

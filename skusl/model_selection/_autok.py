@@ -12,9 +12,12 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_embeddings, normalize_rows
+from ._holdout import choose_k, graph_correct, holdout_splits, knn_dv_correct
 
 #: ``k_max=None`` searches k = 1 .. min(DEFAULT_K_MAX, n_labeled - 1).
 DEFAULT_K_MAX = 50
+#: ``criterion="holdout"``, ``k_max=None``: k = 1 .. 20 (the HDL paper's range).
+DEFAULT_HOLDOUT_K_MAX = 20
 
 
 def autok_curves(centre_codes, neighbor_codes, noise_rate):
@@ -154,27 +157,46 @@ class AutoK(MetaEstimatorMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit"]), None],
+        "criterion": [StrOptions({"holdout", "clusterability"})],
         "k_max": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "p": [Interval(numbers.Real, 0, 1, closed="right")],
         "noise_rate": [Interval(numbers.Real, 0, 1, closed="left")],
+        "n_repeats": [Interval(numbers.Integral, 1, None, closed="left")],
+        "holdout_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
         "metric": [StrOptions({"euclidean", "precomputed"})],
         "normalize": ["boolean"],
         "random_state": ["random_state"],
     }
 
-    def __init__(self, estimator=None, *, k_max=None, p=1.0, noise_rate=0.15,
+    def __init__(self, estimator=None, *, criterion="holdout", k_max=None, p=1.0,
+                 noise_rate=0.15, n_repeats=5, holdout_fraction=0.25,
                  metric="euclidean", normalize=True, random_state=None):
         self.estimator = estimator
+        self.criterion = criterion
         self.k_max = k_max
         self.p = p
         self.noise_rate = noise_rate
+        self.n_repeats = n_repeats
+        self.holdout_fraction = holdout_fraction
         self.metric = metric
         self.normalize = normalize
         self.random_state = random_state
 
+    def _params(self):
+        return self.estimator.get_params(deep=False) if self.estimator is not None else {}
+
     def _geometry(self):
-        params = self.estimator.get_params(deep=False) if self.estimator is not None else {}
+        params = self._params()
         return params.get("metric", self.metric), params.get("normalize", self.normalize)
+
+    def _method(self):
+        """The propagation k is chosen for, and its default k."""
+        from ..labeling._hdl import DEFAULT_NEIGHBORS
+
+        method = self._params().get("method", "rounds")
+        if method not in DEFAULT_NEIGHBORS:
+            method = "rounds"
+        return method, DEFAULT_NEIGHBORS[method]
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y):
@@ -194,6 +216,14 @@ class AutoK(MetaEstimatorMixin, BaseEstimator):
         self : AutoK
             Fitted estimator.
         """
+        self._choose(X, y)
+        if self.estimator is not None:
+            self.estimator_ = clone(self.estimator).set_params(n_neighbors=self.k_)
+            self.estimator_.fit(X, y)
+        return self
+
+    def _choose(self, X, y):
+        """Set ``k_`` and the curves (no estimator is fitted)."""
         from .._validation import split_labels
 
         metric, normalize = self._geometry()
@@ -215,6 +245,9 @@ class AutoK(MetaEstimatorMixin, BaseEstimator):
                 )
         lab_idx = np.flatnonzero(~unlabeled)
         n_lab = lab_idx.shape[0]
+        if self.criterion == "holdout":
+            return self._choose_holdout(X, None if metric == "precomputed" else features,
+                                        codes, classes, metric, normalize)
         if n_lab < 2:
             raise ValueError(
                 f"AutoK needs at least two labeled samples to compare neighbours; "
@@ -261,9 +294,66 @@ class AutoK(MetaEstimatorMixin, BaseEstimator):
         self.k_ = int(np.argmax(scores)) + 1
         self.centres_ = lab_idx[centres]
         self.classes_ = classes
-        if self.estimator is not None:
-            self.estimator_ = clone(self.estimator).set_params(n_neighbors=self.k_)
-            self.estimator_.fit(X, y)
+        return self
+
+    # ------------------------------------------------------------------ held-out
+    def _holdout_k_max(self, n_samples, n_lab, method):
+        k_max = DEFAULT_HOLDOUT_K_MAX if self.k_max is None else int(self.k_max)
+        return max(1, min(k_max, n_samples - 1))
+
+    def _choose_holdout(self, X, features, codes, classes, metric, normalize):
+        method, _ = self._method()
+        n_samples = codes.shape[0]
+        n_lab = int((codes >= 0).sum())
+        k_max = self._holdout_k_max(n_samples, n_lab, method)
+        if features is not None and normalize:
+            features = normalize_rows(features)
+        if method == "knn_dv":
+            rng = check_random_state(self.random_state)
+            splits = holdout_splits(codes, self.n_repeats, self.holdout_fraction, rng)
+            kept = min((n_lab - h.size for h in splits), default=0)
+            k_values = list(range(1, max(1, min(k_max, kept)) + 1))
+            correct = knn_dv_correct(features, codes, classes.shape[0], splits,
+                                     k_values) if splits else None
+            return self._set_holdout(correct, k_values, classes, splits)
+        params = self._params()
+        if metric == "precomputed":
+            from ..neighbors import graph_to_arrays
+
+            dist, ind = graph_to_arrays(X, k_max)
+        else:
+            from ..neighbors import kneighbors
+
+            dist, ind = kneighbors(features, k_max,
+                                   neighbors=params.get("neighbors", "auto"),
+                                   backend=params.get("backend", "auto"),
+                                   random_state=self.random_state)
+            if not isinstance(dist, np.ndarray):  # CuPy
+                dist, ind = dist.get(), ind.get()
+        return self._fit_arrays(dist, ind, codes, classes, features)
+
+    def _fit_arrays(self, dist, ind, codes, classes, features):
+        """The held-out criterion on a kNN graph given as (n, k_max) arrays."""
+        method, _ = self._method()
+        k_max = ind.shape[1] if self.k_max is None else min(int(self.k_max), ind.shape[1])
+        k_values = list(range(1, k_max + 1))
+        rng = check_random_state(self.random_state)
+        splits = holdout_splits(codes, self.n_repeats, self.holdout_fraction, rng)
+        correct = graph_correct(dist, ind, codes, classes.shape[0], features, method,
+                                splits, k_values) if splits else None
+        return self._set_holdout(correct, k_values, classes, splits)
+
+    def _set_holdout(self, correct, k_values, classes, splits):
+        _, default_k = self._method()
+        default_k = min(default_k, k_values[-1])
+        if correct is None or correct.shape[1] == 0:
+            # one label per class: nothing to hold out, keep the method's default
+            self.k_ = default_k
+            self.scores_ = np.full(len(k_values), np.nan)
+        else:
+            self.k_, self.scores_ = choose_k(correct, k_values, default_k)
+        self.n_held_out_ = int(sum(h.size for h in splits))
+        self.classes_ = classes
         return self
 
     @staticmethod
