@@ -486,12 +486,11 @@ class HDLLabeler(ClassifierMixin, BaseEstimator):
             n_fallback = 0
         else:
             # "auto" builds the graph once, at the largest k AutoK tries
-            k_graph = k if k is not None else min(AUTO_K_MAX, n_samples - 1)
-            dist, ind = self._graph(graph if features is None else features, k_graph)
+            dist, ind = self._graph(graph if features is None else features, k)
             if k is None:
                 from ..model_selection import AutoK
 
-                auto = AutoK(HDLLabeler(method=self.method), k_max=k_graph,
+                auto = AutoK(HDLLabeler(method=self.method), k_max=ind.shape[1],
                              random_state=self.random_state)
                 self._autok = auto._fit_arrays(dist, ind, codes, classes, features)
                 k = int(auto.k_)
@@ -522,12 +521,22 @@ class HDLLabeler(ClassifierMixin, BaseEstimator):
         return self
 
     def _graph(self, X, k):
-        """(dist, ind) of the k-NN graph of the features, or of a precomputed graph."""
+        """(dist, ind) of the k-NN graph of the features, or of a precomputed graph.
+
+        ``k=None`` ("auto"): up to ``AUTO_K_MAX`` neighbours (those the
+        precomputed graph holds, if fewer).
+        """
         if self.metric == "precomputed":
             from ..neighbors import graph_to_arrays
 
+            if k is None:
+                dist, ind = graph_to_arrays(X)
+                return dist[:, :AUTO_K_MAX], ind[:, :AUTO_K_MAX]
             return graph_to_arrays(X, k)
         from ..neighbors import kneighbors
+
+        if k is None:
+            k = min(AUTO_K_MAX, X.shape[0] - 1)
 
         dist, ind = kneighbors(X, k, neighbors=self.neighbors, backend=self.backend,
                                random_state=self.random_state, n_jobs=self.n_jobs,

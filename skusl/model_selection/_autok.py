@@ -297,15 +297,21 @@ class AutoK(MetaEstimatorMixin, BaseEstimator):
         return self
 
     # ------------------------------------------------------------------ held-out
-    def _holdout_k_max(self, n_samples, n_lab, method):
-        k_max = DEFAULT_HOLDOUT_K_MAX if self.k_max is None else int(self.k_max)
-        return max(1, min(k_max, n_samples - 1))
+    def _holdout_k_max(self, n_samples):
+        if self.k_max is None:
+            return max(1, min(DEFAULT_HOLDOUT_K_MAX, n_samples - 1))
+        if self.k_max >= n_samples:
+            raise ValueError(
+                f"k_max={self.k_max} must be smaller than n_samples={n_samples} (a "
+                "sample is not its own neighbour); lower k_max or leave it None."
+            )
+        return int(self.k_max)
 
     def _choose_holdout(self, X, features, codes, classes, metric, normalize):
         method, _ = self._method()
         n_samples = codes.shape[0]
         n_lab = int((codes >= 0).sum())
-        k_max = self._holdout_k_max(n_samples, n_lab, method)
+        k_max = self._holdout_k_max(n_samples)
         if features is not None and normalize:
             features = normalize_rows(features)
         if method == "knn_dv":
@@ -320,7 +326,9 @@ class AutoK(MetaEstimatorMixin, BaseEstimator):
         if metric == "precomputed":
             from ..neighbors import graph_to_arrays
 
-            dist, ind = graph_to_arrays(X, k_max)
+            # k_max=None: as many of the first 20 neighbours as the graph holds
+            dist, ind = graph_to_arrays(X, None if self.k_max is None else k_max)
+            dist, ind = dist[:, :k_max], ind[:, :k_max]
         else:
             from ..neighbors import kneighbors
 
