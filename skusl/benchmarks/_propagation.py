@@ -205,23 +205,37 @@ class Cache:
         return g
 
 
-def plan(ks, lpcs, seeds, selection):
-    """Every (selection, method, k, lpc, seed) cell of one selection.
+#: The slow context methods, run after the Done-means cells of both selections.
+LATE_METHODS = ("label_propagation", "hdl_auto")
 
-    LabelPropagation (1000 iterations by default, the slowest by far) runs on
-    the random labels only: cut for time on the shared two-core machine.
+
+def plan(ks, lpcs, seeds, selection, late=False):
+    """The (selection, method, k, lpc, seed) cells of one selection.
+
+    ``late=False``: the cells the Done-means check needs plus HDL; ``late=True``:
+    HDL with k="auto" and LabelPropagation (1000 iterations by default, the
+    slowest by far; on the random labels only, cut for time on the shared
+    two-core machine).
     """
-    methods = METHODS if selection == "random" else \
-        tuple(m for m in METHODS if m != "label_propagation")
     cells = []
     for lpc in lpcs:
         for seed in seeds:
+            if late:
+                if selection == "random":
+                    cells += [(selection, "label_propagation", k, lpc, seed) for k in ks]
+                cells.append((selection, "hdl_auto", "auto", lpc, seed))
+                continue
             for k in ks:
-                cells += [(selection, m, k, lpc, seed) for m in methods]
+                cells += [(selection, m, k, lpc, seed) for m in METHODS
+                          if m not in LATE_METHODS]
             cells += [(selection, "rounds", k, lpc, seed) for k in SWEEP_KS if k not in ks]
-            cells += [(selection, "rounds_auto", "auto", lpc, seed),
-                      (selection, "hdl_auto", "auto", lpc, seed)]
+            cells.append((selection, "rounds_auto", "auto", lpc, seed))
     return cells
+
+
+def _phases(ks, lpcs, seeds, selections):
+    return [(sel, plan(ks, lpcs, seeds, sel, late)) for late in (False, True)
+            for sel in selections]
 
 
 def _key(cell):
@@ -233,8 +247,9 @@ def run_propagation(data_dir, cache_dir, *, datasets=None, selector="usl", ks=DE
                     cached_only=False, progress=True):
     """Run (or read back) every cell; returns the records and the run's metadata.
 
-    The random labels of every set run first, then the selector's, so that
-    an interrupted run has the main comparison complete.
+    The Done-means cells run first (random labels, then the selector's, every
+    set), then the slow context cells (:data:`LATE_METHODS`), so that an
+    interrupted run has the main comparison complete.
     """
     from .._progress import progress_bar
 
@@ -245,10 +260,10 @@ def run_propagation(data_dir, cache_dir, *, datasets=None, selector="usl", ks=DE
         raise ValueError(f"no dataset {datasets or ''} in {data_dir}")
     selections = ("random", selector)
     caches = {p.stem: Cache(cache_dir, p.stem) for p in paths}
-    total = sum(len(plan(ks, lpcs, seeds, sel)) for sel in selections) * len(paths)
+    phases = _phases(ks, lpcs, seeds, selections)
+    total = sum(len(cells) for _, cells in phases) * len(paths)
     with progress_bar(total=total, desc="propagation cells", disable=not progress) as bar:
-        for sel in selections:
-            cells = plan(ks, lpcs, seeds, sel)
+        for sel, cells in phases:
             for path in paths:
                 cache = caches[path.stem]
                 todo = [] if cached_only else [c for c in cells if _key(c) not in cache.cells]
@@ -271,8 +286,8 @@ def run_propagation(data_dir, cache_dir, *, datasets=None, selector="usl", ks=DE
     records = []
     for path in paths:
         cache = caches[path.stem]
-        for sel in selections:
-            for c in plan(ks, lpcs, seeds, sel):
+        for _, cells in phases:
+            for c in cells:
                 rec = cache.cells.get(_key(c))
                 if rec is not None:
                     records.append(dict(rec, dataset=path.stem))

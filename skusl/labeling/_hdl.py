@@ -205,17 +205,33 @@ AUTO_K_MAX = 20
 
 # --------------------------------------------------------------------------- estimator
 class HDLLabeler(ClassifierMixin, BaseEstimator):
-    """Hierarchical Dynamic Labeling: spread a few labels over the kNN graph.
+    """Spread a few labels over the kNN graph: by rounds (default), HDL or kNN-DV.
 
     Semi-supervised, in scikit-learn's convention (as ``LabelSpreading``):
     ``fit(X, y)`` with ``y == -1`` for the unlabeled samples labels every
     sample (``transduction_``); ``predict`` labels new samples by a vote of
     their k nearest training samples.
 
-    **The algorithm.** One kNN graph over labeled and unlabeled samples
-    (``n_neighbors`` = k out-neighbours per sample, self excluded). For an
-    unlabeled sample ``i``, ``L_i`` is the number of labeled samples among its
-    k neighbours. Until no sample is unlabeled:
+    **method="rounds" (default).** One kNN graph over labeled and unlabeled
+    samples (k out-neighbours per sample, self excluded). Round after round,
+    the candidates are the unlabeled samples with at least one labeled
+    neighbour when the round starts; they are taken in order of their
+    number of labeled neighbours at that moment (descending, ties by the
+    smaller index), and each is labeled at its turn by the
+    similarity-weighted vote (``1 / (d + 1e-12)``) of its neighbours labeled
+    at that turn (ties by the count, then the smallest class). A sample
+    labeled in round ``r`` makes its unlabeled in-neighbours candidates of
+    round ``r + 1``: every labeled region grows one hop per round, so none
+    floods the others (HDL's global level lets the first region's front run
+    across class borders at k >= 10). This keeps HDL's two ideas, the most
+    labeled neighbours first and a labeled set that grows as it goes, inside
+    each round. The samples with no directed path to a labeled one get the
+    fallback below (level 0, confidence 0). O(n k) time and memory after the
+    graph, plus one sort per round.
+
+    **method="hdl"**, the paper's Algorithm 1, unchanged. For an unlabeled
+    sample ``i``, ``L_i`` is the number of labeled samples among its k
+    neighbours. Until no sample is unlabeled:
 
     1. ``m = max L`` over the unlabeled samples; the level set ``S`` is every
        unlabeled sample with ``L_i = m`` (taken when the level starts).
@@ -253,19 +269,19 @@ class HDLLabeler(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    n_neighbors : int or "auto", default=3
-        k, the neighbours per sample (HDL) or labeled voters (kNN-DV).
-        HDL wants a small k: its levels favour the points with the most
-        labeled neighbours, so with a large k the region that fills first
-        keeps the highest counts on its frontier and can overrun the others
-        (on 20k MNIST rows with 25 labels per class, k=20 labels 19,729 points
-        as one class). The default 3 is the best of k in {1, 2, 3, 5, 7, 10}
-        averaged over MNIST, Fashion-MNIST and Rotten Tomatoes at 1, 4 and 10
-        labels per class (``benchmarks/bench_hdl_k.py``,
-        ``docs/benchmarks/hdl.md``).
-        ``"auto"`` picks it with :class:`skusl.model_selection.AutoK` on the
-        labeled samples (default settings, this estimator's ``random_state``).
-    method : {"hdl", "knn_dv"}, default="hdl"
+    n_neighbors : int, "auto" or None, default=None
+        k, the neighbours per sample (rounds, HDL) or labeled voters (kNN-DV).
+        ``None``: the method's default, 10 for ``"rounds"`` (the best of the
+        k measured in ``docs/benchmarks/propagation.md``, whose accuracy
+        varies little over k = 3..20), 3 for ``"hdl"`` and ``"knn_dv"`` (the
+        paper's value; HDL wants a small k: with a large k the region that
+        fills first keeps the highest counts on its frontier and overruns
+        the others, ``docs/benchmarks/hdl.md``).
+        ``"auto"`` picks it with :class:`skusl.model_selection.AutoK`'s
+        held-out criterion for this method (k = 1..20 on a graph built once
+        at k=20; this estimator's ``random_state``); with one label per
+        class it keeps the method's default.
+    method : {"rounds", "hdl", "knn_dv"}, default="rounds"
     metric : {"euclidean", "precomputed"}, default="euclidean"
         ``"precomputed"``: ``X`` in ``fit`` is a sparse kNN distance graph of
         shape (n_samples, n_samples) with at least ``n_neighbors`` neighbours
@@ -299,18 +315,26 @@ class HDLLabeler(ClassifierMixin, BaseEstimator):
         The label of every training sample.
     label_distributions_ : ndarray of shape (n_samples, n_classes)
         Vote shares of each sample's labeled neighbours when it was labeled
-        (one-hot for labeled and fallback samples); its maximum is the
-        labeling confidence.
+        (similarity-weighted for ``"rounds"``, counted for ``"hdl"`` and
+        ``"knn_dv"``; one-hot for labeled and fallback samples).
+    confidence_ : ndarray of shape (n_samples,)
+        The label's share of the vote that gave it (the row of
+        ``label_distributions_`` at the label): 1 for the samples labeled in
+        ``y``, 0 for the fallback samples (a label from distance, not a
+        vote). Higher is more often right; sort by it to send the least
+        certain samples to the annotators next.
     labeling_order_ : ndarray of shape (n_unlabeled,)
         Indices of the unlabeled samples in the order they were labeled
         (kNN-DV: ascending).
     labeling_level_ : ndarray of shape (n_samples,)
-        The level ``m`` at which each sample was labeled, -1 for the samples
-        labeled in ``y`` (kNN-DV: ``n_neighbors``).
+        The round (1, 2, ...; 0 for fallback samples) of ``"rounds"``, the
+        level ``m`` of ``"hdl"``, at which each sample was labeled; -1 for
+        the samples labeled in ``y`` (kNN-DV: ``n_neighbors``).
     n_fallback_ : int
         Samples labeled by the nearest-labeled fallback.
     n_neighbors_ : int
-        The k used (AutoK's pick when ``n_neighbors="auto"``).
+        The k used (the method's default for ``None``, AutoK's pick for
+        ``"auto"``).
     n_features_in_ : int
         Features seen in ``fit`` (with ``metric="precomputed"``: n_samples).
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -346,6 +370,8 @@ class HDLLabeler(ClassifierMixin, BaseEstimator):
     >>> hdl = HDLLabeler(n_neighbors=2).fit(X, y)
     >>> hdl.transduction_
     array([0, 0, 0, 1, 1, 1])
+    >>> hdl.labeling_level_
+    array([-1,  1,  1, -1,  1,  1])
     >>> hdl.predict([[0.05, 1.0]])
     array([0])
     """

@@ -72,7 +72,24 @@ def _estimator_has(attr):
 class AutoK(MetaEstimatorMixin, BaseEstimator):
     """Adaptive k for kNN label propagation, from the labeled samples alone.
 
-    For k = 1 .. ``k_max``: draw a fraction ``p`` of the labeled samples as
+    ``criterion="holdout"`` (default): in each of ``n_repeats`` draws, hold
+    out ``holdout_fraction`` of the labels of every class that has at least
+    two, propagate from the others over the whole kNN graph with the
+    estimator's method (``HDLLabeler``'s ``method``; ``"rounds"`` without an
+    estimator) at k = 1 .. ``k_max``, and score the held-out labels.
+    ``scores_`` is the held-out accuracy at each k. ``k_`` is the method's
+    default k (``HDLLabeler``'s: 10 for rounds, 3 for hdl and knn_dv) unless
+    the best k beats it by more than two standard errors of the paired
+    difference over the held-out samples (a few tens of held-out labels
+    make a noisy curve; the default is the k measured best on the shared
+    sets, ``docs/benchmarks/propagation.md``). With one label per class
+    nothing can be held out: ``k_`` is the default and ``scores_`` NaN.
+    This is informative where the paper's estimator is not: with few labels
+    per class, ``mu_k`` below is 0 for every k at or above the labels per
+    class.
+
+    ``criterion="clusterability"``, the paper's estimator: for k = 1 ..
+    ``k_max``, draw a fraction ``p`` of the labeled samples as
     centres; ``mu_k`` (clusterability) is the share of centres whose k nearest
     *labeled* neighbours (self excluded, ties by the smaller index) all carry
     the centre's label; ``I_k = betainc(k + 1 - k', k' + 1, 1 - e)`` with
@@ -88,42 +105,58 @@ class AutoK(MetaEstimatorMixin, BaseEstimator):
     Parameters
     ----------
     estimator : estimator with an ``n_neighbors`` parameter, default=None
-        Fitted with ``n_neighbors=k_`` (a clone, in ``estimator_``).
+        Fitted with ``n_neighbors=k_`` (a clone, in ``estimator_``). Its
+        ``method`` (if any) is the propagation the held-out criterion runs.
+    criterion : {"holdout", "clusterability"}, default="holdout"
     k_max : int or None, default=None
-        Largest k tried; at most ``n_labeled - 1``. ``None``:
+        Largest k tried. ``holdout``: below ``n_samples``; ``None``: 20 (the
+        HDL paper's range; with a precomputed graph, at most the neighbours
+        it holds). ``clusterability``: at most ``n_labeled - 1``; ``None``:
         ``min(50, n_labeled - 1)`` (50 covers the k used in practice while
         the search stays cheap).
     p : float in (0, 1], default=1.0
-        Fraction of the labeled samples drawn as centres. The default uses
+        ``clusterability`` only: fraction of the labeled samples drawn as centres. The default uses
         them all (the least noisy estimate, and the cost, O(n_labeled^2 d),
         is small at annotation budgets); lower it when tens of thousands of
         samples are labeled.
     noise_rate : float in [0, 1), default=0.15
-        Assumed label-noise rate ``e`` (the paper's value).
+        ``clusterability`` only: assumed label-noise rate ``e`` (the paper's value).
+    n_repeats : int, default=5
+        ``holdout`` only: held-out draws (each costs ``k_max`` propagations,
+        O(n k) each).
+    holdout_fraction : float in (0, 1), default=0.25
+        ``holdout`` only: share of each class's labels held out (at least
+        one, at most all but one).
     metric : {"euclidean", "precomputed"}, default="euclidean"
         ``"precomputed"``: ``X`` is a sparse distance graph of shape
-        (n_samples, n_samples) whose labeled rows store distances to at least
-        ``k_max`` other labeled samples. Ignored when ``estimator`` has a
+        (n_samples, n_samples); ``holdout`` propagates on it,
+        ``clusterability`` needs its labeled rows to store distances to at
+        least ``k_max`` other labeled samples. Ignored when ``estimator`` has a
         ``metric`` parameter (its value is used, so that k is chosen in the
         geometry the estimator works in).
     normalize : bool, default=True
         L2-normalise the rows first; ignored when ``estimator`` has a
         ``normalize`` parameter (its value is used).
     random_state : int, RandomState instance or None, default=None
-        Seed of the draw of the centres.
+        Seed of the held-out draws or of the draw of the centres (and of an
+        approximate kNN search).
 
     Attributes
     ----------
     k_ : int
         The chosen k.
-    clusterability_ : ndarray of shape (k_max,)
-        ``mu_k`` for k = 1 .. k_max (index ``k - 1``).
-    vote_bound_ : ndarray of shape (k_max,)
-        ``I_k``.
     scores_ : ndarray of shape (k_max,)
+        ``holdout``: held-out accuracy at k = 1 .. k_max (index ``k - 1``;
+        NaN when nothing could be held out). ``clusterability``:
         ``mu_k * I_k``.
+    n_held_out_ : int
+        ``holdout``: held-out labels scored, all repeats together.
+    clusterability_ : ndarray of shape (k_max,)
+        ``clusterability``: ``mu_k`` for k = 1 .. k_max.
+    vote_bound_ : ndarray of shape (k_max,)
+        ``clusterability``: ``I_k``.
     centres_ : ndarray of shape (n_centres,)
-        Indices (into ``X``) of the centres drawn.
+        ``clusterability``: indices (into ``X``) of the centres drawn.
     classes_ : ndarray of shape (n_classes,)
         Labels of the labeled samples, sorted.
     estimator_ : estimator
@@ -135,8 +168,9 @@ class AutoK(MetaEstimatorMixin, BaseEstimator):
     Notes
     -----
     With one labeled sample per class every k has ``mu_k = 0``; then all
-    scores are zero and ``k_ = 1``: AutoK needs at least two labels in some
-    classes to say anything.
+    clusterability scores are zero and ``k_ = 1``; the held-out criterion
+    keeps the method's default instead. Either needs at least two labels in
+    some classes to say anything.
 
     Examples
     --------
@@ -148,9 +182,12 @@ class AutoK(MetaEstimatorMixin, BaseEstimator):
     ...                rng.normal(0, 0.1, (20, 2)) + [0, 1]])
     >>> y = np.repeat([0, 1], 20)
     >>> y[::2] = -1
-    >>> auto = AutoK(HDLLabeler(), k_max=5).fit(X, y)
-    >>> int(auto.k_), auto.estimator_.n_neighbors
-    (4, 4)
+    >>> auto = AutoK(HDLLabeler(method="hdl"), k_max=5, random_state=0).fit(X, y)
+    >>> int(auto.k_), auto.estimator_.n_neighbors   # hdl's default 3: no k beats it
+    (3, 3)
+    >>> paper = AutoK(HDLLabeler(), criterion="clusterability", k_max=5).fit(X, y)
+    >>> int(paper.k_)
+    4
     >>> auto.predict([[1.0, 0.0]])
     array([0])
     """
