@@ -35,6 +35,12 @@ The measurement commands keep their own options (``--help`` lists them)::
     python -m skusl.benchmarks kmeans               # K-Means variants inside USL
     python -m skusl.benchmarks kmeans-large-m       # K-Means at many clusters
 
+Label propagation (rounds, HDL, kNN-DV, LabelSpreading, LabelPropagation;
+add ``--scale`` for the 1M-row graph)::
+
+    python -m skusl.benchmarks propagation --data ../shared/data \\
+        --out docs/benchmarks/propagation.md --scale
+
 An interrupted run continues from ``<out>/cache``; ``--report-only`` rewrites
 the report from the cache without running any selection.
 """
@@ -86,13 +92,14 @@ def build_parser():
     u.add_argument("--datasets", nargs="+", required=True, help="dataset file stems")
     u.add_argument("--budgets", nargs="+", type=int, default=[1, 4])
     u.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    from . import _dask, _knn_precision
+    from . import _dask, _knn_precision, _propagation
 
     # Commands with their own module: register(subparsers).
     _knn_precision.register(sub)
     _dask.register(sub)
     for name, (_, text) in PASS_THROUGH.items():
         sub.add_parser(name, help=f"{text} (its own options: {name} --help)", add_help=False)
+    _propagation.register(sub)
     return parser
 
 
