@@ -26,6 +26,10 @@ The Dask path, 1 worker against 2 (needs ``pip install "skusl[dask]"``)::
 
     python -m skusl.benchmarks dask --out docs/benchmarks/dask.md
 
+USL-T beside USL and random, 1 label per class, 5 seeds (needs torch)::
+
+    python -m skusl.benchmarks uslt --data ../shared/data --out docs/benchmarks/uslt.md
+
 An interrupted run continues from ``<out>/cache``; ``--report-only`` rewrites
 the report from the cache without running any selection.
 """
@@ -66,11 +70,12 @@ def build_parser():
     u.add_argument("--datasets", nargs="+", required=True, help="dataset file stems")
     u.add_argument("--budgets", nargs="+", type=int, default=[1, 4])
     u.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    from . import _dask, _knn_precision
+    from . import _dask, _knn_precision, _uslt
 
     # Commands with their own module: register(subparsers).
     _knn_precision.register(sub)
     _dask.register(sub)
+    _uslt.register(sub)
     return parser
 
 

@@ -366,7 +366,7 @@ class TorchFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                     break
                 batch = _to_device(batch, device, float_dtype, torch)
                 with torch.autocast(device_type="cuda", dtype=torch.float16, enabled=use_amp) \
-                        if use_amp else _null():
+                        if use_amp else _Null():
                     out = model(batch)
                 out = _model_output_to_tensor(out, torch)
                 if out.ndim == 0 or out.shape[0] != n_in:
@@ -502,7 +502,7 @@ def _to_device(batch, device, float_dtype, torch):
     return batch
 
 
-class _null:
+class _Null:
     def __enter__(self):
         return self
 
