@@ -1,5 +1,6 @@
 """TorchFeaturizer: any torch module or callable as a scikit-learn transformer."""
 
+import contextlib
 import numbers
 import os
 from collections.abc import Mapping
@@ -366,7 +367,7 @@ class TorchFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                     break
                 batch = _to_device(batch, device, float_dtype, torch)
                 with torch.autocast(device_type="cuda", dtype=torch.float16, enabled=use_amp) \
-                        if use_amp else _Null():
+                        if use_amp else contextlib.nullcontext():
                     out = model(batch)
                 out = _model_output_to_tensor(out, torch)
                 if out.ndim == 0 or out.shape[0] != n_in:
@@ -501,10 +502,3 @@ def _to_device(batch, device, float_dtype, torch):
         return {k: _to_device(v, device, float_dtype, torch) for k, v in batch.items()}
     return batch
 
-
-class _Null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False

@@ -7,7 +7,7 @@ module-level class keeps fitted estimators picklable.
 
 import torch
 from torch import nn
-from torch.nn import functional as nnf
+from torch.nn import functional as F  # noqa: N812 (torch convention)
 
 
 class USLTNetwork(nn.Module):
@@ -54,10 +54,10 @@ class USLTNetwork(nn.Module):
         if self.backbone is not None:
             x = self.backbone(x)
             x = x.reshape(x.shape[0], -1)
-        return nnf.normalize(self.neck(x), dim=1)
+        return F.normalize(self.neck(x), dim=1)
 
     def forward(self, x):
         """Logits of shape (n_heads, batch, n_clusters)."""
         feats = self.embed(x)
-        weights = nnf.normalize(self.heads, dim=2)
+        weights = F.normalize(self.heads, dim=2)
         return self.logit_scale * torch.einsum("nd,hcd->hnc", feats, weights)

@@ -216,8 +216,8 @@ class HDLLabeler(ClassifierMixin, BaseEstimator):
     weights the distances), from the samples labeled when that level started;
     a component of the graph without any labeled sample falls back to the
     Euclidean-nearest labeled sample (or, with a precomputed graph, to the
-    most frequent class among the samples labeled so far, with a warning). Such samples are counted in
-    ``n_fallback_`` and get a one-hot ``label_distributions_`` row.
+    most frequent class among the samples labeled so far, with a warning).
+    Such samples are counted in ``n_fallback_`` and get a one-hot ``label_distributions_`` row.
 
     Implementation: a bucket queue over ``L`` and reverse-neighbour lists in
     a Numba kernel, O(n k) after the graph plus one sort per level set; memory
