@@ -41,6 +41,10 @@ add ``--scale`` for the 1M-row graph)::
     python -m skusl.benchmarks propagation --data ../shared/data \\
         --out docs/benchmarks/propagation.md --scale
 
+USL-T beside USL and random, 1 label per class, 5 seeds (needs torch)::
+
+    python -m skusl.benchmarks uslt --data ../shared/data --out docs/benchmarks/uslt.md
+
 An interrupted run continues from ``<out>/cache``; ``--report-only`` rewrites
 the report from the cache without running any selection.
 """
@@ -92,7 +96,7 @@ def build_parser():
     u.add_argument("--datasets", nargs="+", required=True, help="dataset file stems")
     u.add_argument("--budgets", nargs="+", type=int, default=[1, 4])
     u.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    from . import _dask, _knn_precision, _propagation
+    from . import _dask, _knn_precision, _propagation, _uslt
 
     # Commands with their own module: register(subparsers).
     _knn_precision.register(sub)
@@ -100,6 +104,7 @@ def build_parser():
     for name, (_, text) in PASS_THROUGH.items():
         sub.add_parser(name, help=f"{text} (its own options: {name} --help)", add_help=False)
     _propagation.register(sub)
+    _uslt.register(sub)
     return parser
 
 
