@@ -80,7 +80,7 @@ def _compact(bd, bi, size, k, scratch):
 def _buffer_capacity(k):
     """Candidate buffer per row: 2k below k=128, else k + max(k, 1024).
 
-    Measured (benchmarks/bench_topk.py, 50k columns, 1 thread, CPU time): 2k
+    Measured (`python -m skusl.benchmarks topk`, 50k columns, 1 thread, CPU time): 2k
     ties the old heap at k<=50 and beats it from k=100; k+1024 is 12 % faster
     than 2k at k=399 (fewer compactions) but 10-25 % slower than 2k at k<=100.
     """

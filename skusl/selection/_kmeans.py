@@ -1,7 +1,7 @@
 """K-Means for the diversity step, chosen by problem size.
 
 USL only needs a reasonable partition (one pick per cluster), so the cost of
-K-Means must stay below the kNN graph's. ``benchmarks/bench_kmeans.py``
+K-Means must stay below the kNN graph's. ``python -m skusl.benchmarks kmeans``
 measures scikit-learn's ``KMeans`` (Lloyd, one k-means++ init) against
 ``MiniBatchKMeans`` on 50k x 128 for m = 40 and m = 1000; the switch below
 follows those figures (see ``docs/benchmarks/kmeans.md``).
