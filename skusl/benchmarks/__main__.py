@@ -45,6 +45,12 @@ USL-T beside USL and random, 1 label per class, 5 seeds (needs torch)::
 
     python -m skusl.benchmarks uslt --data ../shared/data --out docs/benchmarks/uslt.md
 
+Millions of rows (issue 13): end to end through the CLI in fresh processes,
+exact kNN against faiss, sampled K-Means, every selector at 1M x 128::
+
+    python -m skusl.benchmarks scale --out docs/benchmarks/scale.md --kmeans \
+        --real ../shared/data/mnist70k_pca100.npz --selectors USLSelector
+
 An interrupted run continues from ``<out>/cache``; ``--report-only`` rewrites
 the report from the cache without running any selection.
 """
@@ -96,11 +102,12 @@ def build_parser():
     u.add_argument("--datasets", nargs="+", required=True, help="dataset file stems")
     u.add_argument("--budgets", nargs="+", type=int, default=[1, 4])
     u.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    from . import _dask, _knn_precision, _propagation, _uslt
+    from . import _dask, _knn_precision, _propagation, _scale, _uslt
 
     # Commands with their own module: register(subparsers).
     _knn_precision.register(sub)
     _dask.register(sub)
+    _scale.register(sub)
     for name, (_, text) in PASS_THROUGH.items():
         sub.add_parser(name, help=f"{text} (its own options: {name} --help)", add_help=False)
     _propagation.register(sub)
