@@ -25,8 +25,8 @@ PUBLIC_MODULES = ("skusl.selection", "skusl.labeling", "skusl.model_selection", 
 
 #: Small values for the parameters that set an estimator's cost, applied to
 #: whichever of them its constructor takes (the checks use 10-30 samples).
-SMALL_PARAMS = {"n_select": 3, "n_neighbors": 3, "n_epochs": 2, "batch_size": 32,
-                "k_max": 3, "random_state": 0}
+SMALL_PARAMS = {"n_select": 3, "n_neighbors": 3, "n_epochs": 2, "min_steps": 0,
+                "batch_size": 32, "k_max": 3, "random_state": 0}
 
 #: Extra instances: settings that take a different code path.
 VARIANTS = {
