@@ -30,7 +30,8 @@ SMALL_PARAMS = {"n_select": 3, "n_neighbors": 3, "n_epochs": 2, "min_steps": 0,
 
 #: Extra instances: settings that take a different code path.
 VARIANTS = {
-    "HDLLabeler": [{"method": "knn_dv"}],
+    "HDLLabeler": [{"method": "hdl"}, {"method": "knn_dv"}],
+    "AutoK": [{"criterion": "clusterability"}],
     "ProbCoverSelector": [{"delta": 0.5}],
     "TypiClustSelector": [{"min_cluster_size": 1}],
 }
