@@ -1,6 +1,7 @@
 """The propagation benchmark: spread a few labels over every sample.
 
-``python -m skusl.benchmarks propagation --data ../shared/data --out docs/benchmarks/propagation.md``
+``python -m skusl.benchmarks propagation --data ../shared/data --scale``
+(report: ``docs/benchmarks/propagation.md``)
 
 For every shared set (subsampled to ``--max-rows`` rows, 20,000 by default,
 to keep the run in hours on two cores), one exact kNN graph (20 neighbours,

@@ -142,7 +142,8 @@ def _scale_lines(scale):
                      f"{r.get('n_fallback', '—')} |")
     lines += ["", f"O(n k) check: the graph's arrays (float64 distances + int64 indices) "
               f"take {scale['n'] * scale['k'] * 16 / 2**20:.0f} MB; the label "
-              f"distributions (n x classes, float64) {scale['n'] * scale['n_classes'] * 8 / 2**20:.0f} MB."]
+              "distributions (n x classes, float64) "
+              f"{scale['n'] * scale['n_classes'] * 8 / 2**20:.0f} MB."]
     return lines
 
 
@@ -178,8 +179,8 @@ def write_report(records, meta, out, scale=None):
         "its `n_neighbors=k+1`; the transduction equals `kernel='knn'`'s, "
         "`tests/test_propagation_bench.py`). k=auto = `HDLLabeler(n_neighbors='auto')` "
         "(AutoK's held-out criterion).",
-        f"- LabelPropagation runs on the random labels only (1000 iterations per fit: cut "
-        f"for time). Rounds also runs at every k in 3..20 for the flatness check.",
+        "- LabelPropagation runs on the random labels only (1000 iterations per fit: cut "
+        "for time). Rounds also runs at every k in 3..20 for the flatness check.",
         "",
     ]
     for ds in datasets:
