@@ -21,12 +21,22 @@ def _table(recs):
     return out
 
 
-def _over_sets(tab, sel, method, k, lpc, datasets):
-    """Mean over the sets of the per-set mean over seeds; None if a set is missing."""
+def _over_sets(tab, sel, method, k, lpc, datasets, partial=False):
+    """Mean over the sets of the per-set mean over seeds.
+
+    None if a set is missing, unless ``partial``: then the mean over the sets
+    present (and None if there is none).
+    """
     vals = [tab.get((sel, ds, method, str(k), lpc)) for ds in datasets]
-    if any(v is None for v in vals):
+    if partial:
+        vals = [v for v in vals if v is not None]
+    if not vals or any(v is None for v in vals):
         return None
     return float(np.mean([np.mean(v) for v in vals]))
+
+
+def _n_sets(tab, sel, method, k, lpc, datasets):
+    return sum((sel, ds, method, str(k), lpc) in tab for ds in datasets)
 
 
 def _pct(v):
@@ -82,15 +92,39 @@ def done_means(tab, sel, lpcs, datasets):
 
 
 def _summary(tab, sel, methods, ks, lpcs, datasets):
+    """Means over the sets; a cell over fewer sets says how many (e.g. "71.2 (3/5)")."""
     lines = ["| method | k | " + " | ".join(f"{lpc} / class" for lpc in lpcs) + " |",
              "|---|---|" + "---|" * len(lpcs)]
     for method in methods:
         mks = ["auto"] if method.endswith("_auto") else ks
         for k in mks:
-            vals = [_over_sets(tab, sel, method, k, lpc, datasets) for lpc in lpcs]
-            if all(v is None for v in vals):
+            cells = []
+            for lpc in lpcs:
+                v = _over_sets(tab, sel, method, k, lpc, datasets, partial=True)
+                n = _n_sets(tab, sel, method, k, lpc, datasets)
+                cells.append(_pct(v) + ("" if n in (0, len(datasets))
+                                        else f" ({n}/{len(datasets)} sets)"))
+            if set(cells) == {"—"}:
                 continue
-            lines.append(f"| {TITLES[method]} | {k} | " + " | ".join(map(_pct, vals)) + " |")
+            lines.append(f"| {TITLES[method]} | {k} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _coverage(records, meta, datasets):
+    """Cells run per set and selection, against the plan."""
+    from ._propagation import _phases
+
+    phases = _phases(meta["ks"], meta["lpcs"], meta["seeds"], ("random", meta["selector"]))
+    planned = {}
+    for sel, cells in phases:
+        planned[sel] = planned.get(sel, 0) + len(cells)
+    lines = ["| set | " + " | ".join(f"{sel} labels" for sel in planned) + " |",
+             "|---|" + "---|" * len(planned)]
+    for ds in datasets:
+        got = {sel: sum(r["dataset"] == ds and r["selection"] == sel for r in records)
+               for sel in planned}
+        lines.append(f"| {ds} | " + " | ".join(f"{got[sel]} / {planned[sel]}"
+                                               for sel in planned) + " |")
     return lines
 
 
@@ -202,6 +236,10 @@ def write_report(records, meta, out, scale=None):
     lines[lines.index("## Done-means check, random labels") + 1:
           lines.index("## Done-means check, random labels") + 1] = \
         ["", f"Verdict on the random labels: {verdict}."]
+    lines += ["", "## Cells run", "",
+              "Cells in the cache against the plan (the run was cut at the session's "
+              "time limit where they differ; missing cells show as `—`, and means over "
+              "fewer sets say how many).", ""] + _coverage(records, meta, datasets)
     for s in ("random", sel):
         lines += ["", f"## Mean over the sets, {s} labels", ""]
         lines += _summary(tab, s, methods, ks, lpcs, datasets)
