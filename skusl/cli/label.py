@@ -53,7 +53,7 @@ def register(subparsers):
     label.add_argument("--method", choices=["rounds", "hdl", "knn_dv"], default="rounds",
                        help="rounds (default: every labeled region grows one hop per "
                        "round), hdl (the paper's Algorithm 1) or the knn_dv baseline")
-    label.add_argument("--neighbors", choices=["auto", "exact", "approximate"],
+    label.add_argument("--neighbors", choices=["auto", "exact", "approximate", "ivf"],
                        default="auto", help="kNN search (default auto)")
     label.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     label.add_argument("--key", default=None, help="array name inside an .npz")
@@ -101,6 +101,10 @@ def run(args):
         y = annotations_to_y(n_samples, indices, labels)
     except ValueError as exc:
         raise about(labels_path, exc) from None
+    from .select import plan_or_stop
+
+    plan_or_stop(X, 20 if k == "auto" else k, 0, getattr(args, "neighbors", "auto"),
+                 args.quiet, copies=0)
     start = time.perf_counter()
     hdl = HDLLabeler(n_neighbors=k, method=getattr(args, "method", "rounds"),
                      neighbors=getattr(args, "neighbors", "auto"),

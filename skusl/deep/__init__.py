@@ -7,7 +7,8 @@
   & Yu, "Unsupervised Selective Labeling for More Effective Semi-Supervised
   Learning", ECCV 2022: learnable cluster heads trained with a global
   (confidence-thresholded self-labelling) and a local (neighbour consistency)
-  loss, then the most confident member of each cluster is selected.
+  loss, then one member of each of the largest learned clusters (the densest
+  by default) is selected.
 
 This module imports without PyTorch; torch is imported when an estimator is
 fitted or used, and its absence raises an :class:`ImportError` that says
