@@ -101,7 +101,8 @@ def quality(name, k_grid, ls_grid, budgets, seeds, log):
                 G = graphs.get(k)
                 if G is None:
                     G = graphs[k] = arrays_to_graph(dist[:, :k], ind[:, :k])
-                hdl = HDLLabeler(n_neighbors=k, method="hdl", neighbors=PrecomputedKNN(G)).fit(X, y_semi)
+                hdl = HDLLabeler(n_neighbors=k, method="hdl",
+                                 neighbors=PrecomputedKNN(G)).fit(X, y_semi)
                 record("HDL", budget, k, hdl.transduction_, y_semi)
                 if k <= n_lab:
                     dv = HDLLabeler(n_neighbors=k, method="knn_dv").fit(X, y_semi)
@@ -158,7 +159,8 @@ def speed_70k(name, X, y, dist, ind, t_graph, log, k=10):
     kneighbors(X, k, neighbors="exact", backend="numba")
     t_graph_k = time.perf_counter() - t0
     G = arrays_to_graph(dist[:, :k], ind[:, :k])
-    HDLLabeler(n_neighbors=k, method="hdl", metric="precomputed").fit(G, y_semi)  # warm-up (JIT cache)
+    # warm-up (JIT cache)
+    HDLLabeler(n_neighbors=k, method="hdl", metric="precomputed").fit(G, y_semi)
     fits, kernels = [], []
     _, _, classes, codes = split_labels(y_semi)
     for _ in range(3):
