@@ -50,7 +50,7 @@ def _methods():
     def reference(name, **extra):
         def make(m, seed):
             from ..deep import USLTClusterer
-            from ..deep._uslt import USLT_REFERENCE_SETTINGS
+            from ..deep import USLT_REFERENCE_SETTINGS
 
             return USLTClusterer(m, random_state=seed,
                                  **{**USLT_REFERENCE_SETTINGS[name], **extra})
@@ -243,7 +243,7 @@ def report(rows, methods, command):
 
 def _notes():
     """The settings behind the table (static text plus the settings dict)."""
-    from ..deep._uslt import USLT_REFERENCE_SETTINGS
+    from ..deep import USLT_REFERENCE_SETTINGS
 
     keys = list(USLT_REFERENCE_SETTINGS["imagenet"])
     lines = [
