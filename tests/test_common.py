@@ -187,3 +187,14 @@ def test_labeler_same_seed_same_labels(est):
     np.testing.assert_array_equal(a.transduction_, b.transduction_)
     labeled = y_partial != -1
     np.testing.assert_array_equal(a.transduction_[labeled], y[labeled])
+
+
+def test_private_sklearn_api_only_through_the_shim():
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[1] / "skusl"
+    offenders = [str(p.relative_to(package)) for p in package.rglob("*.py")
+                 if p.name != "_sklearn_compat.py"
+                 and ("from sklearn.utils._" in p.read_text()
+                      or "import sklearn.utils._" in p.read_text())]
+    assert not offenders, f"import sklearn's private API via skusl._sklearn_compat: {offenders}"

@@ -7,10 +7,11 @@ from collections.abc import Mapping
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, validate_data
 
 from .._progress import progress_bar
+from .._sklearn_compat import Interval, StrOptions
+from .._validation import normalize_rows
 from ._torch import eval_mode, import_torch, resolve_device
 
 
@@ -386,10 +387,8 @@ class TorchFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         if not np.all(np.isfinite(Z)):
             raise ValueError("the model produced NaN or infinite embeddings; check the "
                              "input (NaN?) and the preprocessing.")
-        if self.normalize:
-            norms = np.linalg.norm(Z, axis=1, keepdims=True)
-            norms[norms == 0] = 1.0
-            Z = Z / norms
+        if self.normalize:  # scaled first where squares would overflow
+            Z = normalize_rows(Z)
         return np.ascontiguousarray(Z, dtype=np.float32)
 
 
@@ -491,10 +490,29 @@ def _collate(items, torch):
     return items
 
 
+def _check_cast(before, after, torch):
+    """Refuse a cast to the model's dtype that overflows to inf or flushes to 0.
+
+    Such an input would give the model zero or infinite rows, i.e. embeddings
+    that are silently wrong; float64 values above ~3e38 or below ~1e-38 do
+    that in float32.
+    """
+    overflow = bool((torch.isfinite(before) & ~torch.isfinite(after)).any())
+    underflow = bool(((before != 0) & (after == 0)).any())
+    if overflow or underflow:
+        limit = torch.finfo(after.dtype)
+        raise ValueError(
+            f"the input has values {'above' if overflow else 'below'} what the model's "
+            f"{after.dtype} holds (|x| in [{limit.tiny:.1e}, {limit.max:.1e}]); rescale the "
+            "input (e.g. divide by its largest absolute value) before embedding it.")
+
+
 def _to_device(batch, device, float_dtype, torch):
     if isinstance(batch, torch.Tensor):
-        if batch.is_floating_point():
-            batch = batch.to(float_dtype)
+        if batch.is_floating_point() and batch.dtype != float_dtype:
+            converted = batch.to(float_dtype)
+            _check_cast(batch, converted, torch)
+            batch = converted
         return batch.to(device)
     if isinstance(batch, np.ndarray):
         return _to_device(torch.from_numpy(batch), device, float_dtype, torch)

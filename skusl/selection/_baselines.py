@@ -10,7 +10,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from .._sklearn_compat import HasMethods, Interval, StrOptions
 
 from .._backends import BACKENDS, resolve_backend
 from ..neighbors import NEIGHBORS_METHODS, arrays_to_graph, kneighbors, query_kneighbors

@@ -3,7 +3,7 @@
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from .._sklearn_compat import HasMethods, Interval, StrOptions
 
 from .._backends import BACKENDS, get_kernels, get_namespace, resolve_backend, to_host
 from ..neighbors import NEIGHBORS_METHODS, arrays_to_graph, kneighbors
