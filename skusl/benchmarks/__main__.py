@@ -2,7 +2,8 @@
 
 Examples
 --------
-All datasets, every selector, budgets 1/2/4/10 per class, 5 seeds::
+All datasets (subsampled to 10k rows), every selector of the registry and
+scikit-activeml's peers, budgets 1/2/4/10 per class, 5 seeds::
 
     python -m skusl.benchmarks quality --data ../shared/data --out docs/benchmarks/quality/
 
@@ -55,6 +56,9 @@ def build_parser():
                    help="labels per class (default: 1 2 4 10)")
     q.add_argument("--seeds", nargs="+", type=int, default=list(DEFAULT_SEEDS),
                    help="seeds (default: 0 1 2 3 4)")
+    q.add_argument("--max-samples", type=int, default=10_000,
+                   help="subsample larger sets to this many rows, seed 0 (default 10000; "
+                   "0: all rows)")
     q.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     q.add_argument("--report-only", action="store_true",
                    help="write the report from cached cells only (no selection is run; cells "
@@ -90,7 +94,8 @@ def main(argv=None):
     records, meta = run_quality(args.data, args.out, datasets=args.datasets,
                                 selectors=args.selectors, budgets=args.budgets,
                                 seeds=args.seeds, progress=not args.no_progress,
-                                cached_only=args.report_only)
+                                cached_only=args.report_only,
+                                max_samples=args.max_samples or None)
     paths = write_report(records, meta, args.out)
     for p in paths:
         print(p)
