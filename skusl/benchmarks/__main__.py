@@ -2,7 +2,7 @@
 
 Examples
 --------
-All datasets (subsampled to 10k rows), every selector of the registry and
+All datasets (subsampled to 5k rows), every selector of the registry and
 scikit-activeml's peers, budgets 1/2/4/10 per class, 5 seeds::
 
     python -m skusl.benchmarks quality --data ../shared/data --out docs/benchmarks/quality/
@@ -56,8 +56,8 @@ def build_parser():
                    help="labels per class (default: 1 2 4 10)")
     q.add_argument("--seeds", nargs="+", type=int, default=list(DEFAULT_SEEDS),
                    help="seeds (default: 0 1 2 3 4)")
-    q.add_argument("--max-samples", type=int, default=10_000,
-                   help="subsample larger sets to this many rows, seed 0 (default 10000; "
+    q.add_argument("--max-samples", type=int, default=5_000,
+                   help="subsample larger sets to this many rows, seed 0 (default 5000; "
                    "0: all rows)")
     q.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     q.add_argument("--report-only", action="store_true",

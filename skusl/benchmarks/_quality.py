@@ -12,7 +12,7 @@ stopped.
 
 The selectors are the registry's (:data:`skusl.selection.SELECTORS`), the
 oracle, and the peers of :mod:`skusl.benchmarks._peers` (scikit-activeml).
-Sets larger than ``max_samples`` rows (default 10 000) are subsampled once
+Sets larger than ``max_samples`` rows (default 5 000) are subsampled once
 (seed 0, the same rows for every selector and seed), because the peers
 build dense n x n matrices.
 """
@@ -42,7 +42,7 @@ CACHE_VERSION = 2
 #: instead of re-selected.
 METRICS_VERSION = 4
 #: Rows per dataset (larger sets are subsampled once, seed 0).
-DEFAULT_MAX_SAMPLES = 10_000
+DEFAULT_MAX_SAMPLES = 5_000
 #: The linear probe's inverse regularisation (see skusl.metrics.linear_probe_accuracy).
 PROBE_C = 100.0
 
