@@ -46,7 +46,7 @@ search.fit(X_dev, y_dev)
 print("best parameters:", search.best_params_)
 print(f"best cross-validated 1-NN accuracy: {search.best_score_:.3f}")
 for params, cover in zip(search.cv_results_["params"],
-                         search.cv_results_["mean_test_coverage"]):
+                         search.cv_results_["mean_test_coverage"], strict=False):
     print(f"  {params}: class coverage {cover:.2f}")
 
 # %%
@@ -54,7 +54,7 @@ for params, cover in zip(search.cv_results_["params"],
 # --------
 scores = np.empty((len(param_grid["reg_weight"]), len(param_grid["n_neighbors"])))
 for params, score in zip(search.cv_results_["params"],
-                         search.cv_results_["mean_test_accuracy"]):
+                         search.cv_results_["mean_test_accuracy"], strict=False):
     scores[param_grid["reg_weight"].index(params["reg_weight"]),
            param_grid["n_neighbors"].index(params["n_neighbors"])] = score
 fig, ax = plt.subplots(figsize=(4.5, 3.6))

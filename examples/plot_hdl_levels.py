@@ -54,7 +54,7 @@ plot_labeling_levels(X, hdl.labeling_level_, labeled=picks, ax=axes[0, 1],
                      title="HDL level of each sample")
 plot_labeling_levels(X, rank, labeled=picks, ax=axes[1, 0], cmap="magma",
                      colorbar_label="labeling order", title="HDL order: early (dark) to late")
-for ax, model, name in ((axes[1, 1], hdl, "HDL"),):
+for ax, model, _name in ((axes[1, 1], hdl, "HDL"),):
     wrong = model.transduction_ != y_true
     plot_selection(X, picks, model.transduction_, ax=ax,
                    title=f"HDL labels: {np.mean(~wrong):.1%} right "
@@ -68,7 +68,7 @@ fig.tight_layout()
 # -----------------------------------
 levels, counts = np.unique(hdl.labeling_level_[hdl.labeling_level_ >= 0],
                            return_counts=True)
-for level, count in zip(levels, counts):
+for level, count in zip(levels, counts, strict=False):
     print(f"level {level:2d}: {count:4d} samples")
 print(f"fallback (no labeled neighbour at all): {hdl.n_fallback_}")
 plt.show()

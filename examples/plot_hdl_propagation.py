@@ -38,7 +38,7 @@ for method in ("hdl", "knn_dv"):
          == y_true[unlabeled]).mean()
         for k in ks
     ]
-    print(method, " ".join(f"k={k}:{a:.3f}" for k, a in zip(ks, curves[method])))
+    print(method, " ".join(f"k={k}:{a:.3f}" for k, a in zip(ks, curves[method], strict=False)))
 
 try:
     import matplotlib

@@ -92,4 +92,4 @@ show(random_picks)
 for name, picks in (("USL", selector.selected_indices_), ("random", random_picks)):
     counts = np.bincount(y_true[picks], minlength=len(class_names))
     print(f"{name:>6s}: coverage {class_coverage(y_true, picks):.2f}, per class "
-          + ", ".join(f"{c}={k}" for c, k in zip(class_names, counts)))
+          + ", ".join(f"{c}={k}" for c, k in zip(class_names, counts, strict=False)))

@@ -49,7 +49,7 @@ else:
           f"({len(set(digits.target[selected]))} of 10 classes)")
 
     fig, axes = plt.subplots(1, 10, figsize=(10, 1.6))
-    for ax, i in zip(axes, selected):
+    for ax, i in zip(axes, selected, strict=False):
         ax.imshow(digits.images[i], cmap="gray_r")
         ax.set_title(f"{uslt.confidence_[i]:.2f}", fontsize=8)
         ax.axis("off")

@@ -41,7 +41,7 @@ rng = np.random.RandomState(0)
 sizes = [900, 300, 200, 200]
 centres = [(0, 0), (5, 4), (-5, 4), (4, -4)]
 spreads = [1.0, 0.6, 0.8, 1.2]
-X = np.vstack([rng.normal(c, s, (n, 2)) for c, s, n in zip(centres, spreads, sizes)])
+X = np.vstack([rng.normal(c, s, (n, 2)) for c, s, n in zip(centres, spreads, sizes, strict=False)])
 y = np.repeat(np.arange(4), sizes)  # only to colour the plot; selection never sees it
 
 n_select = 10
@@ -80,7 +80,7 @@ def least_typical(picks):
 # to its nearest other pick) and the density percentile of the least dense
 # pick (0% is an outlier).
 fig, axes = plt.subplots(1, 4, figsize=(14, 3.8), sharex=True, sharey=True)
-for ax, (name, picks) in zip(axes, selections.items()):
+for ax, (name, picks) in zip(axes, selections.items(), strict=False):
     plot_selection(X, picks, y, ax=ax, title=name)
     ax.set_xlabel(f"blobs {len(np.unique(y[picks]))}/4, spread {spread(X[picks]):.2f}, "
                   f"least dense pick at {least_typical(picks):.0%}", fontsize=9)

@@ -15,11 +15,11 @@ import numbers
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils._param_validation import Interval
+from ._sklearn_compat import Interval
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, column_or_1d, validate_data
 
-from ._backends._resolve import is_cupy_array
+from ._backends._resolve import get_namespace, is_cupy_array, to_host
 
 SPARSE_MESSAGE = (
     "sparse input is not supported: skusl works on dense embeddings. "
@@ -58,7 +58,7 @@ def _check_shape_and_kind(X, name):
 
 def check_finite(X, name="X"):
     """Raise a ``ValueError`` naming the first rows that hold NaN or infinity."""
-    xp = np if not is_cupy_array(X) else __import__("cupy")
+    xp = get_namespace(X)
     bad = ~xp.isfinite(X).all(axis=1) if X.ndim == 2 else ~xp.isfinite(X)
     if bool(bad.any()):
         rows = [int(i) for i in xp.flatnonzero(bad)[:5].tolist()]
@@ -157,7 +157,7 @@ def normalize_rows(X):
     absolute value (exact), so they normalise to the same bits as the row
     at an ordinary scale; the others take the plain path (``X / norm``).
     """
-    xp = np if not is_cupy_array(X) else __import__("cupy")
+    xp = get_namespace(X)
     finfo = np.finfo(X.dtype)
     with np.errstate(over="ignore", under="ignore"):
         sq = (X * X).sum(axis=1)
@@ -289,7 +289,7 @@ def check_indices(indices, n_samples=None, *, name="indices", allow_mask=True,
     if sp.issparse(indices):
         raise ValueError(f"{name} is a sparse matrix; pass row numbers, e.g. "
                          f"{name}.nonzero()[1] or a dense boolean mask.")
-    host = indices.get() if is_cupy_array(indices) else indices
+    host = to_host(indices)
     arr = np.asarray(host)
     if arr.ndim > 1:
         if sum(s != 1 for s in arr.shape) > 1:
@@ -344,7 +344,7 @@ def check_indices(indices, n_samples=None, *, name="indices", allow_mask=True,
 
 def check_true_labels(y_true, n_samples=None, name="y_true"):
     """Ground-truth labels of every sample (evaluation metrics): 1-D, finite, right length."""
-    host = y_true.get() if is_cupy_array(y_true) else y_true
+    host = to_host(y_true)
     y = np.asarray(host)
     if y.ndim != 1:
         y = column_or_1d(y, warn=True) if y.ndim == 2 and 1 in y.shape else y
@@ -370,7 +370,7 @@ def check_selection(y_true, selected_indices, X=None, *, allow_empty=False):
     by :func:`check_indices` (indices or a boolean mask over the samples).
     """
     if X is not None:
-        X = check_points(X.get() if is_cupy_array(X) else X, allow_cupy=False)
+        X = check_points(to_host(X), allow_cupy=False)
     y_true = check_true_labels(y_true, None if X is None else X.shape[0])
     sel = check_indices(selected_indices, y_true.shape[0], name="selected_indices",
                         allow_empty=allow_empty)

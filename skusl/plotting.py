@@ -16,6 +16,7 @@ the functions raise an ``ImportError`` naming the fix
 
 import numpy as np
 
+from ._backends._resolve import to_host
 from ._validation import check_indices
 
 __all__ = [
@@ -47,9 +48,7 @@ def _axes(ax, figsize=(5, 4)):
 
 def _host(a):
     """A NumPy array of ``a`` (CuPy arrays are copied off the GPU)."""
-    if hasattr(a, "get") and not isinstance(a, (np.ndarray, dict)):
-        a = a.get()
-    return np.asarray(a)
+    return np.asarray(to_host(a))
 
 
 def _as_indices(selected, n_samples=None):

@@ -347,3 +347,41 @@ def test_knn_block_numba_all_equal_distances():
     expected = np.array([[j for j in range(k + 1) if j != r][:k] for r in range(n)])
     np.testing.assert_array_equal(i, expected)
     assert np.all(d == 0)
+
+
+def test_every_backend_module_defines_the_same_names():
+    # Parsed, not imported: the CuPy module needs CuPy to import.
+    import ast
+    from pathlib import Path
+
+    from skusl._backends import BACKEND_API
+
+    folder = Path(__file__).resolve().parents[1] / "skusl" / "_backends"
+    for module in ("_numpy", "_numba", "_cupy"):
+        tree = ast.parse((folder / f"{module}.py").read_text())
+        names = set()
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                names.add(node.name)
+            elif isinstance(node, ast.Assign):
+                names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+            elif isinstance(node, ast.ImportFrom):
+                names.update(a.asname or a.name for a in node.names)
+        missing = set(BACKEND_API) - names
+        assert not missing, f"skusl/_backends/{module}.py lacks {sorted(missing)}"
+
+
+def test_numpy_and_numba_host_helpers_and_threads():
+    from skusl._backends import get_kernels, to_host
+
+    for backend in ("numpy", "numba"):
+        kernels = get_kernels(backend)
+        a = kernels.to_device([1.0, 2.0])
+        assert isinstance(a, np.ndarray)
+        assert isinstance(kernels.to_host(a), np.ndarray)
+        with kernels.num_threads(1):
+            pass
+        with kernels.num_threads(None):
+            pass
+    x = np.arange(3)
+    assert to_host(x) is x

@@ -204,11 +204,12 @@ def test_extreme_magnitudes(name, make, kind, dtype, exponent):
     # float64 >= 1e155 or <= 1e-160 and float32 >= 1e19: with normalize=True
     # (the default) the answer is the one at an ordinary scale; with
     # normalize=False a clear error says to rescale.
-    if kind == "featurizer":
-        pytest.xfail("TorchFeaturizer feeds the model float32 and normalises with "
-                     "np.linalg.norm, which overflows (float32 >= 1e19: zero rows); its "
-                     "normalisation is outside issue 10's scope for this branch.")
     X, y = _blobs()
+    if kind == "featurizer" and dtype is np.float64:
+        # the model computes in float32, which cannot hold these values
+        with pytest.raises(ValueError, match="rescale"):
+            _run(make(), kind, np.ldexp(X, exponent), y)
+        return
     X = X.astype(dtype)
     scaled = np.ldexp(X, exponent)
     est = make()
@@ -219,7 +220,9 @@ def test_extreme_magnitudes(name, make, kind, dtype, exponent):
         np.testing.assert_allclose(out, ref, rtol=1e-5)
     else:
         np.testing.assert_array_equal(out, ref)
-    if "normalize" in est.get_params():
+    # the featurizer returns large embeddings as they are; the others
+    # compute squared distances, which would overflow
+    if "normalize" in est.get_params() and kind != "featurizer":
         with pytest.raises(ValueError, match="rescale"):
             _run(make().set_params(normalize=False), kind, scaled, y)
 

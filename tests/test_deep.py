@@ -85,7 +85,7 @@ def test_global_loss_by_hand(reweight):
           math.log(math.exp(3) + math.exp(1)) - 1.0]
     if reweight:  # w_c = n_kept / count_c: class 0 -> 3/2, class 1 -> 3
         w = [1.5, 1.5, 3.0]
-        expected = sum(wi * ci for wi, ci in zip(w, ce)) / sum(w)
+        expected = sum(wi * ci for wi, ci in zip(w, ce, strict=False)) / sum(w)
     else:
         expected = sum(ce) / 3
     loss = global_loss(weak, strong, tau=0.95, reweight=reweight)

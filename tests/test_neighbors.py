@@ -18,7 +18,7 @@ def _brute(X, k):
 
 
 def _recall(ind, ref_ind):
-    hits = [np.intersect1d(a, b).size for a, b in zip(ind, ref_ind)]
+    hits = [np.intersect1d(a, b).size for a, b in zip(ind, ref_ind, strict=False)]
     return np.sum(hits) / ref_ind.size
 
 

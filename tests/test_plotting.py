@@ -108,19 +108,11 @@ def test_plot_selection_of_a_fitted_selector(digits):
     assert ax.collections[1].get_offsets().shape == (10, 2)
 
 
-class _FakeDeviceArray:
-    """Quacks like a CuPy array: ``.get()`` copies to the host."""
-
-    def __init__(self, a):
-        self._a = np.asarray(a)
-
-    def get(self):
-        return self._a
-
-
+@pytest.mark.gpu
 def test_device_arrays_are_copied_to_host():
+    cupy = pytest.importorskip("cupy", reason="needs CuPy and a CUDA GPU")
     X = np.random.RandomState(0).rand(20, 3)
-    ax = plotting.plot_selection(_FakeDeviceArray(X), _FakeDeviceArray([1, 2]),
-                                 _FakeDeviceArray(np.arange(20) % 3))
+    ax = plotting.plot_selection(cupy.asarray(X), cupy.asarray([1, 2]),
+                                 cupy.asarray(np.arange(20) % 3))
     assert ax.collections[1].get_offsets().shape == (2, 2)
-    assert plotting.project_2d(_FakeDeviceArray(X)).shape == (20, 2)
+    assert plotting.project_2d(cupy.asarray(X)).shape == (20, 2)

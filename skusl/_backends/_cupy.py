@@ -15,6 +15,7 @@ is a stable sort), which is correct but not the fastest top-k; a fused
 top-k RawKernel is the next step where the GPU top-k dominates.
 """
 
+import contextlib
 from functools import partial
 
 import cupy
@@ -34,6 +35,8 @@ regularizer_block = partial(_array_api.regularizer_block, cupy)
 regularizer_block.__doc__ = _array_api.regularizer_block.__doc__
 cluster_argmax = partial(_array_api.cluster_argmax, cupy)
 cluster_argmax.__doc__ = _array_api.cluster_argmax.__doc__
+sort_rows = partial(_array_api.sort_rows, cupy)
+sort_rows.__doc__ = _array_api.sort_rows.__doc__
 
 
 def to_device(a):
@@ -44,3 +47,12 @@ def to_device(a):
 def to_host(a):
     """Copy a CuPy array to the host (NumPy arrays pass through)."""
     return a.get() if isinstance(a, cupy.ndarray) else np.asarray(a)
+
+
+def num_threads(n_jobs):
+    """Context manager for the CPU-thread setting: a no-op on the GPU.
+
+    The device schedules its own threads; ``n_jobs`` is accepted so that
+    every backend takes the same calls.
+    """
+    return contextlib.nullcontext()

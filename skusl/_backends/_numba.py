@@ -12,6 +12,8 @@ order (``2 * s`` as ``s + s`` and zero as ``d - d`` keep Numba from
 promoting to float64), and sums run in the same sequential order.
 """
 
+import contextlib
+
 import numpy as np
 from numba import njit, prange
 
@@ -176,34 +178,26 @@ def knn_block(S, sq_rows, sq_cols, k, row_offset, exclude_self):
     return out_d, out_i
 
 
-class num_threads:
+@contextlib.contextmanager
+def num_threads(n_jobs):
     """Context manager: run Numba kernels on ``n_jobs`` threads, then restore.
 
     ``n_jobs=None`` leaves Numba's setting alone; negative values count from
     the number of cores as in joblib (-1 = all).
     """
+    if n_jobs is None:
+        yield
+        return
+    import numba
 
-    def __init__(self, n_jobs):
-        self.n_jobs = n_jobs
-        self._previous = None
-
-    def __enter__(self):
-        import numba
-
-        if self.n_jobs is None:
-            return self
-        limit = numba.config.NUMBA_NUM_THREADS
-        n = self.n_jobs if self.n_jobs > 0 else limit + 1 + self.n_jobs
-        self._previous = numba.get_num_threads()
-        numba.set_num_threads(int(min(max(n, 1), limit)))
-        return self
-
-    def __exit__(self, *exc):
-        if self._previous is not None:
-            import numba
-
-            numba.set_num_threads(self._previous)
-        return False
+    limit = numba.config.NUMBA_NUM_THREADS
+    n = n_jobs if n_jobs > 0 else limit + 1 + n_jobs
+    previous = numba.get_num_threads()
+    numba.set_num_threads(int(min(max(n, 1), limit)))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
 
 
 _REG_SIGS = [
@@ -294,3 +288,7 @@ def cluster_argmax(score, labels, n_clusters):
     return _cluster_argmax_kernel(np.ascontiguousarray(score, dtype=np.float64),
                                   np.ascontiguousarray(labels, dtype=np.int64),
                                   int(n_clusters))
+
+
+# Host memory, as NumPy: the array helpers are NumPy's.
+from ._numpy import sort_rows, to_device, to_host  # noqa: E402,F401

@@ -5,6 +5,7 @@ The kernels are the namespace-generic ones of
 backend runs on the GPU is exercised on the CPU by every test.
 """
 
+import contextlib
 from functools import partial
 
 import numpy as np
@@ -26,3 +27,30 @@ cluster_argmax.__doc__ = _array_api.cluster_argmax.__doc__
 
 sort_rows = partial(_array_api.sort_rows, np)
 sort_rows.__doc__ = _array_api.sort_rows.__doc__
+
+
+def to_device(a):
+    """The array as this backend computes on it (host memory: a NumPy array)."""
+    return np.asarray(a)
+
+
+def to_host(a):
+    """A NumPy array of ``a`` (already on the host)."""
+    return np.asarray(a)
+
+
+@contextlib.contextmanager
+def num_threads(n_jobs):
+    """Context manager: run the BLAS calls on ``n_jobs`` threads, then restore.
+
+    ``n_jobs=None`` leaves the BLAS setting alone; negative values count from
+    the number of cores as in joblib (-1 = all).
+    """
+    if n_jobs is None:
+        yield
+        return
+    from joblib import effective_n_jobs
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=effective_n_jobs(n_jobs), user_api="blas"):
+        yield

@@ -33,7 +33,7 @@ def get_namespace(*arrays):
 
 def to_host(a):
     """A NumPy view of ``a`` (copies CuPy arrays off the GPU)."""
-    return a.get() if is_cupy_array(a) else a
+    return get_kernels("cupy").to_host(a) if is_cupy_array(a) else a
 
 
 def _numba_available():

@@ -229,7 +229,7 @@ def write_plots(agg, meta, out_dir):
     for ds in meta["datasets"]:
         fig, axes = plt.subplots(1, len(PLOT_METRICS), figsize=(5 * len(PLOT_METRICS), 4),
                                  sharey=False)
-        for ax, metric in zip(axes, PLOT_METRICS):
+        for ax, metric in zip(axes, PLOT_METRICS, strict=False):
             for s in meta["selectors"]:
                 pts = [(b, agg[(ds, s, b)][metric]) for b in meta["budgets"]
                        if (ds, s, b) in agg]

@@ -75,7 +75,7 @@ def _generate(seed=0):
     rng = np.random.RandomState(seed)
     texts, target = [], []
     seen = set()
-    for label, (topic, size) in enumerate(zip(TOPICS, TOPIC_SIZES)):
+    for label, (topic, size) in enumerate(zip(TOPICS, TOPIC_SIZES, strict=False)):
         vocab = _VOCAB[topic]
         count = 0
         while count < size:

@@ -1,15 +1,17 @@
 """TorchFeaturizer: any torch module or callable as a scikit-learn transformer."""
 
+import contextlib
 import numbers
 import os
 from collections.abc import Mapping
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, validate_data
 
 from .._progress import progress_bar
+from .._sklearn_compat import Interval, StrOptions
+from .._validation import normalize_rows
 from ._torch import eval_mode, import_torch, resolve_device
 
 
@@ -366,7 +368,7 @@ class TorchFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                     break
                 batch = _to_device(batch, device, float_dtype, torch)
                 with torch.autocast(device_type="cuda", dtype=torch.float16, enabled=use_amp) \
-                        if use_amp else _null():
+                        if use_amp else contextlib.nullcontext():
                     out = model(batch)
                 out = _model_output_to_tensor(out, torch)
                 if out.ndim == 0 or out.shape[0] != n_in:
@@ -385,10 +387,8 @@ class TorchFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         if not np.all(np.isfinite(Z)):
             raise ValueError("the model produced NaN or infinite embeddings; check the "
                              "input (NaN?) and the preprocessing.")
-        if self.normalize:
-            norms = np.linalg.norm(Z, axis=1, keepdims=True)
-            norms[norms == 0] = 1.0
-            Z = Z / norms
+        if self.normalize:  # scaled first where squares would overflow
+            Z = normalize_rows(Z)
         return np.ascontiguousarray(Z, dtype=np.float32)
 
 
@@ -490,10 +490,29 @@ def _collate(items, torch):
     return items
 
 
+def _check_cast(before, after, torch):
+    """Refuse a cast to the model's dtype that overflows to inf or flushes to 0.
+
+    Such an input would give the model zero or infinite rows, i.e. embeddings
+    that are silently wrong; float64 values above ~3e38 or below ~1e-38 do
+    that in float32.
+    """
+    overflow = bool((torch.isfinite(before) & ~torch.isfinite(after)).any())
+    underflow = bool(((before != 0) & (after == 0)).any())
+    if overflow or underflow:
+        limit = torch.finfo(after.dtype)
+        raise ValueError(
+            f"the input has values {'above' if overflow else 'below'} what the model's "
+            f"{after.dtype} holds (|x| in [{limit.tiny:.1e}, {limit.max:.1e}]); rescale the "
+            "input (e.g. divide by its largest absolute value) before embedding it.")
+
+
 def _to_device(batch, device, float_dtype, torch):
     if isinstance(batch, torch.Tensor):
-        if batch.is_floating_point():
-            batch = batch.to(float_dtype)
+        if batch.is_floating_point() and batch.dtype != float_dtype:
+            converted = batch.to(float_dtype)
+            _check_cast(batch, converted, torch)
+            batch = converted
         return batch.to(device)
     if isinstance(batch, np.ndarray):
         return _to_device(torch.from_numpy(batch), device, float_dtype, torch)
@@ -501,10 +520,3 @@ def _to_device(batch, device, float_dtype, torch):
         return {k: _to_device(v, device, float_dtype, torch) for k, v in batch.items()}
     return batch
 
-
-class _null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False

@@ -7,7 +7,7 @@ module-level class keeps fitted estimators picklable.
 
 import torch
 from torch import nn
-from torch.nn import functional as F
+from torch.nn import functional as F  # noqa: N812 (torch convention)
 
 
 class USLTNetwork(nn.Module):

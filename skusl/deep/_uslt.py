@@ -6,7 +6,7 @@ import time
 import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from .._sklearn_compat import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._progress import progress_bar
@@ -80,7 +80,7 @@ class USLTClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         Passes over the data. With the default batch size this is about
         2,400 Adam steps on 20,000 samples; see Notes.
     batch_size : int, default=256
-    hidden_layer_sizes : tuple of int, default=(512, 128)
+    hidden_layer_sizes : tuple of int, default=()
         Widths of the trainable MLP neck between the (frozen) embeddings and
         the heads; ``()`` puts the heads directly on the embeddings (pure
         spherical clustering of the input).

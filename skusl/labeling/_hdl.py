@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from .._sklearn_compat import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 # split_labels lives in skusl._validation (one reading of y for every estimator).
@@ -216,8 +216,8 @@ class HDLLabeler(ClassifierMixin, BaseEstimator):
     weights the distances), from the samples labeled when that level started;
     a component of the graph without any labeled sample falls back to the
     Euclidean-nearest labeled sample (or, with a precomputed graph, to the
-    most frequent class among the samples labeled so far, with a warning). Such samples are counted in
-    ``n_fallback_`` and get a one-hot ``label_distributions_`` row.
+    most frequent class among the samples labeled so far, with a warning).
+    Such samples are counted in ``n_fallback_`` and get a one-hot ``label_distributions_`` row.
 
     Implementation: a bucket queue over ``L`` and reverse-neighbour lists in
     a Numba kernel, O(n k) after the graph plus one sort per level set; memory

@@ -11,7 +11,7 @@ makes sense, ``fit(X, labeled=...)`` (warm start). ``SELECTORS`` is the
 registry the CLI and the benchmarks read; ``RECOMMENDED`` its default.
 """
 
-from ._base import BaseSelector, KNNSelector
+from ._base import BaseKNNSelector, BaseSelector
 from ._kcenter import KCenterGreedySelector
 from ._kmeans_closest import KMeansClosestSelector
 from ._maxherding import MaxHerdingSelector
@@ -22,10 +22,10 @@ from ._typiclust import TypiClustSelector
 from ._usl import USLSelector
 
 __all__ = [
+    "BaseKNNSelector",
     "BaseSelector",
     "KCenterGreedySelector",
     "KMeansClosestSelector",
-    "KNNSelector",
     "MaxHerdingSelector",
     "ProbCoverSelector",
     "RECOMMENDED",

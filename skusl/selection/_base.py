@@ -5,7 +5,7 @@ distances of every sample to the selected prototypes (as ``KMeans.transform``
 does for centroids), ``get_support()`` a boolean mask over the training
 samples, ``selected_indices_`` the chosen indices (best first).
 Subclasses implement :meth:`BaseSelector._select` only; kNN-based ones derive
-from :class:`KNNSelector`, which owns the seed -> graph -> ``knn_graph_`` step.
+from :class:`BaseKNNSelector`, which owns the seed -> graph -> ``knn_graph_`` step.
 
 Warm start: ``fit(X, labeled=idx)`` passes the indices of samples that are
 already labeled. Selectors that can use them (``_supports_labeled = True``)
@@ -17,7 +17,7 @@ given ones. ``y`` is never used for that: a Pipeline fills it with targets.
 from numbers import Integral
 
 import numpy as np
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from .._sklearn_compat import HasMethods, Interval, StrOptions
 from sklearn.base import (BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
                           _fit_context)
 from sklearn.metrics.pairwise import euclidean_distances
@@ -270,7 +270,7 @@ KNN_CONSTRAINTS = {
 }
 
 
-class KNNSelector(BaseSelector):
+class BaseKNNSelector(BaseSelector):
     """Base class of the selectors built on the kNN graph (not for direct use).
 
     Owns the shared step seed -> kNN arrays -> ``knn_graph_``: subclasses

@@ -3,10 +3,10 @@
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions
+from .._sklearn_compat import Interval, StrOptions
 
 from ..neighbors import query_kneighbors
-from ._base import SEED_MAX, KNNSelector
+from ._base import SEED_MAX, BaseKNNSelector
 
 #: Micro-clusters of the coreset: the greedy's cost is O(m^2) per pick,
 #: independent of n; ``docs/benchmarks/quality`` compares it with the exact
@@ -89,7 +89,7 @@ def kernel_herding_greedy(K, weights, n_select, start=None, forbidden=None):
     return np.asarray(chosen, dtype=np.int64), cur
 
 
-class MaxHerdingSelector(KNNSelector):
+class MaxHerdingSelector(BaseKNNSelector):
     """MaxHerding: greedy maximum of a kernel coverage.
 
     Bae, Noh & Sutherland, "Generalized Coverage for More Robust Low-Budget
@@ -180,7 +180,7 @@ class MaxHerdingSelector(KNNSelector):
     _supports_labeled = True
 
     _parameter_constraints: dict = {
-        **KNNSelector._parameter_constraints,
+        **BaseKNNSelector._parameter_constraints,
         "gamma": [Interval(Real, 0, None, closed="neither"), StrOptions({"features", "knn"})],
         "n_coreset": [Interval(Integral, 1, None, closed="left")],
     }

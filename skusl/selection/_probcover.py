@@ -4,9 +4,9 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions
+from .._sklearn_compat import Interval, StrOptions
 
-from ._base import SEED_MAX, KNNSelector
+from ._base import SEED_MAX, BaseKNNSelector
 from ._kmeans import fit_kmeans
 
 #: Default bound on the pairs held by the true delta-ball graph (about 1.2 GB
@@ -46,7 +46,7 @@ def probcover_delta(dist, ind, pseudo_labels, alpha):
     return float(r_sorted[j]), r
 
 
-def max_coverage_greedy(dist, ind, delta, n_select, random_state): 
+def max_coverage_greedy(dist, ind, delta, n_select, random_state):
     """ProbCover's greedy max coverage on kNN-restricted balls (``balls="knn"``).
 
     Point i covers itself and its kNN neighbours closer than ``delta``. Each
@@ -224,7 +224,7 @@ def exact_impure_radius(X, sq_norm, pseudo_labels, r):
 
 
 
-class ProbCoverSelector(KNNSelector):
+class ProbCoverSelector(BaseKNNSelector):
     """ProbCover: greedy maximum coverage of delta-balls.
 
     Yehuda, Dekel, Hacohen & Weinshall, "Active Learning Through a Covering
@@ -344,7 +344,7 @@ class ProbCoverSelector(KNNSelector):
     _supports_labeled = True
 
     _parameter_constraints: dict = {
-        **KNNSelector._parameter_constraints,
+        **BaseKNNSelector._parameter_constraints,
         "delta": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto", "purity"}),
                   None],
         "alpha": [Interval(Real, 0, 1, closed="right")],
@@ -387,7 +387,7 @@ class ProbCoverSelector(KNNSelector):
                 f"ProbCover's purity heuristic is unreliable here: over alpha="
                 f"{self.alpha} of the balls stay pure up to the kNN graph's radius, so "
                 f"delta is capped at it; raise n_neighbors (={self.n_neighbors}), pass "
-                "delta, or use balls='radius'.", UserWarning)
+                "delta, or use balls='radius'.", UserWarning, stacklevel=4)
             delta = float(np.nextafter(dist[:, -1].max(), np.inf))
         self.labels_ = labels
         self.purity_ = float(np.mean(r >= delta))
@@ -398,7 +398,7 @@ class ProbCoverSelector(KNNSelector):
                 f"leaves {1 - nonempty:.0%} of the balls holding only their centre, so "
                 "the selection is close to random; the pseudo-labels (n_clusters="
                 f"{n_clusters}) may be too fine for these embeddings; lower "
-                "n_clusters or pass delta.", UserWarning)
+                "n_clusters or pass delta.", UserWarning, stacklevel=4)
         return delta
 
     def _select(self, X, random_state):

@@ -3,9 +3,9 @@
 from numbers import Integral
 
 import numpy as np
-from sklearn.utils._param_validation import Interval
+from .._sklearn_compat import Interval
 
-from ._base import SEED_MAX, KNNSelector, fill_unique
+from ._base import SEED_MAX, BaseKNNSelector, fill_unique
 from ._kmeans import fit_kmeans
 from ._usl_core import MIN_SQ_DIST
 
@@ -20,7 +20,7 @@ def typicality(dist):
     return 1.0 / np.maximum(mean, np.sqrt(MIN_SQ_DIST))
 
 
-class TypiClustSelector(KNNSelector):
+class TypiClustSelector(BaseKNNSelector):
     """TypiClust: the most typical sample of each of the largest clusters.
 
     Hacohen, Dekel & Weinshall, "Active Learning on a Budget: Opposite
@@ -106,7 +106,7 @@ class TypiClustSelector(KNNSelector):
     _supports_labeled = True
 
     _parameter_constraints: dict = {
-        **KNNSelector._parameter_constraints,
+        **BaseKNNSelector._parameter_constraints,
         "n_clusters": [Interval(Integral, 1, None, closed="left"), None],
         "min_cluster_size": [Interval(Integral, 0, None, closed="left")],
     }

@@ -3,7 +3,7 @@
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from .._sklearn_compat import HasMethods, Interval, StrOptions
 
 from .._backends import BACKENDS, get_kernels, get_namespace, resolve_backend, to_host
 from ..neighbors import NEIGHBORS_METHODS, arrays_to_graph, kneighbors
@@ -197,7 +197,7 @@ class USLSelector(BaseSelector):
         knn_seed, kmeans_seed = random_state.randint(np.iinfo(np.int32).max, size=2)
         # Device rule: CuPy input computes on the GPU and keeps CuPy results;
         # NumPy input with backend="cupy" goes to the GPU and comes back.
-        back = (lambda a: a)
+        back = _identity
         if backend == "cupy" and get_namespace(X) is np:
             X = get_kernels("cupy").to_device(X)
             back = to_host
@@ -245,3 +245,7 @@ def _mask(xp, n, idx):
     mask = xp.zeros(n, dtype=bool)
     mask[idx] = True
     return mask
+
+
+def _identity(a):
+    return a
