@@ -27,6 +27,11 @@ The Dask path, 1 worker against 2 (needs ``pip install "skusl[dask]"``)::
 
     python -m skusl.benchmarks dask --out docs/benchmarks/dask.md
 
+MaxHerding against scikit-activeml's at 10k rows (and once at 1M x 128)::
+
+    python -m skusl.benchmarks maxherding --data ../shared/data \\
+        --out docs/benchmarks/maxherding.md --million
+
 An interrupted run continues from ``<out>/cache``; ``--report-only`` rewrites
 the report from the cache without running any selection.
 """
@@ -70,11 +75,12 @@ def build_parser():
     u.add_argument("--datasets", nargs="+", required=True, help="dataset file stems")
     u.add_argument("--budgets", nargs="+", type=int, default=[1, 4])
     u.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    from . import _dask, _knn_precision
+    from . import _dask, _knn_precision, _maxherding
 
     # Commands with their own module: register(subparsers).
     _knn_precision.register(sub)
     _dask.register(sub)
+    _maxherding.register(sub)
     return parser
 
 
