@@ -74,13 +74,16 @@ def run(args):
     check_output(args.out, OUTPUT_FORMATS)
     path = check_input(args.embeddings, "embeddings")
     X = check_matrix(load_embeddings(path, key=args.key), path)
-    plan_or_stop(X, args.k, args.clusters or args.budget, args.neighbors, args.quiet,
-                 reg_iter=10)
     labeled = None
     if args.labeled is not None:
         labeled = load_indices(check_input(args.labeled, "labeled indices"))
     start = time.perf_counter()
     selector = build_selector(args)
+    params = selector.get_params()
+    # The planner, before the heavy work: the chosen path's peak memory and time.
+    plan_or_stop(X, params.get("n_neighbors") or 20,
+                 params.get("n_clusters") or (args.budget if "n_clusters" in params else 0),
+                 args.neighbors, args.quiet, reg_iter=params.get("reg_iter") or 0)
     try:
         if labeled is None:
             selector.fit(X)
