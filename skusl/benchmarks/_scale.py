@@ -242,7 +242,8 @@ def _report(e2e, knn, km, selectors):
              "Regenerate: `python -m skusl.benchmarks scale --out docs/benchmarks/scale.md` "
              "(options: `--e2e N:D`, `--real FILE.npz`, `--knn N`, `--kmeans`, "
              "`--selectors NAME`). The machine is shared by other jobs: the load average "
-             "(1/5/15 min, 2 cores) is given beside each figure.", ""]
+             "(1/5/15 min, 2 cores) is given beside each figure.", "",
+             "This report: `python -m skusl.benchmarks " + " ".join(sys.argv[1:]) + "`", ""]
     if e2e:
         lines += ["## End to end through the CLI (fresh processes)", "",
                   "| data | budget cmd | select s | select peak RSS GB | label s | "
