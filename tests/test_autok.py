@@ -52,7 +52,8 @@ def direct_autok(X, y, k_max, e, centres=None):
 @pytest.mark.parametrize("e", [0.05, 0.15, 0.3])
 def test_matches_direct_computation(seed, e):
     X, y, _ = make_problem(seed)
-    auto = AutoK(k_max=12, noise_rate=e, normalize=False).fit(X, y)
+    auto = AutoK(criterion="clusterability", k_max=12, noise_rate=e,
+                 normalize=False).fit(X, y)
     mu, bound = direct_autok(X, y, 12, e)
     np.testing.assert_allclose(auto.clusterability_, mu)
     np.testing.assert_allclose(auto.vote_bound_, bound, rtol=1e-10)
@@ -62,8 +63,10 @@ def test_matches_direct_computation(seed, e):
 
 def test_sampled_centres_deterministic():
     X, y, _ = make_problem(0, n=120)
-    a = AutoK(p=0.4, k_max=8, random_state=3, normalize=False).fit(X, y)
-    b = AutoK(p=0.4, k_max=8, random_state=3, normalize=False).fit(X, y)
+    a = AutoK(criterion="clusterability", p=0.4, k_max=8, random_state=3,
+              normalize=False).fit(X, y)
+    b = AutoK(criterion="clusterability", p=0.4, k_max=8, random_state=3,
+              normalize=False).fit(X, y)
     np.testing.assert_array_equal(a.centres_, b.centres_)
     np.testing.assert_array_equal(a.scores_, b.scores_)
     assert a.centres_.size == round(0.4 * (y != -1).sum())
@@ -73,18 +76,22 @@ def test_sampled_centres_deterministic():
 
 def test_default_k_max_and_one_label_per_class():
     X, y, _ = make_problem(0)
-    auto = AutoK().fit(X, y)
+    auto = AutoK(criterion="clusterability").fit(X, y)
     assert auto.scores_.shape == (min(50, (y != -1).sum() - 1),)
     y1 = np.full_like(y, -1)
     y1[[0, 1, 2]] = [0, 1, 2]
-    auto = AutoK().fit(X, y1)
+    auto = AutoK(criterion="clusterability").fit(X, y1)
     assert auto.k_ == 1 and not auto.scores_.any()
+    # the held-out criterion has nothing to hold out either: the method's default k
+    assert AutoK().fit(X, y1).k_ == 10
+    assert AutoK(HDLLabeler(method="hdl")).fit(X, y1).k_ == 3
+    assert np.isnan(AutoK().fit(X, y1).scores_).all()
 
 
 def test_duplicates_keep_self_excluded():
     X = np.repeat(np.eye(3), 4, axis=0)
     y = np.repeat([0, 1, 2], 4)
-    auto = AutoK(k_max=4).fit(X, y)
+    auto = AutoK(criterion="clusterability", k_max=4).fit(X, y)
     np.testing.assert_allclose(auto.clusterability_, [1, 1, 1, 0])
 
 
@@ -104,8 +111,8 @@ def test_meta_estimator_and_auto():
 def test_follows_estimator_geometry():
     X, y, _ = make_problem(2)
     X = X * np.array([10.0, 1, 1, 1])
-    raw = AutoK(normalize=False).fit(X, y)
-    meta = AutoK(HDLLabeler(normalize=False)).fit(X, y)
+    raw = AutoK(criterion="clusterability", normalize=False).fit(X, y)
+    meta = AutoK(HDLLabeler(normalize=False), criterion="clusterability").fit(X, y)
     np.testing.assert_array_equal(raw.scores_, meta.scores_)
 
 
@@ -114,12 +121,12 @@ def test_precomputed():
     from skusl.neighbors import kneighbors
     dist, ind = kneighbors(X, 39, neighbors="exact")
     G = arrays_to_graph(dist, ind)
-    pre = AutoK(k_max=6, metric="precomputed").fit(G, y)
-    feat = AutoK(k_max=6, normalize=False).fit(X, y)
+    pre = AutoK(criterion="clusterability", k_max=6, metric="precomputed").fit(G, y)
+    feat = AutoK(criterion="clusterability", k_max=6, normalize=False).fit(X, y)
     np.testing.assert_allclose(pre.scores_, feat.scores_)
     small = arrays_to_graph(*kneighbors(X, 3, neighbors="exact"))
     with pytest.raises(ValueError, match="AutoK with a precomputed graph"):
-        AutoK(k_max=6, metric="precomputed").fit(small, y)
+        AutoK(criterion="clusterability", k_max=6, metric="precomputed").fit(small, y)
 
 
 def test_bad_input():
@@ -129,9 +136,11 @@ def test_bad_input():
     one = np.full(30, -1)
     one[4] = 2
     with pytest.raises(ValueError, match="at least two labeled"):
-        AutoK().fit(X, one)
+        AutoK(criterion="clusterability").fit(X, one)
     with pytest.raises(ValueError, match="k_max=40 exceeds"):
-        AutoK(k_max=40).fit(X, y)
+        AutoK(criterion="clusterability", k_max=40).fit(X, y)
+    with pytest.raises(ValueError, match="smaller than n_samples"):
+        AutoK(k_max=30).fit(X, y)
     with pytest.raises(ValueError, match="NaN"):
         AutoK().fit(X, np.where(y == -1, np.nan, y))
     Xn = X.copy()
@@ -141,7 +150,8 @@ def test_bad_input():
 
 
 @parametrize_with_checks(
-    [AutoK(k_max=3), AutoK(HDLLabeler(), k_max=3)],
+    [AutoK(k_max=3), AutoK(HDLLabeler(), k_max=3), AutoK(criterion="clusterability", k_max=3),
+     AutoK(HDLLabeler(), criterion="clusterability", k_max=3)],
     expected_failed_checks=lambda est: SEMI_SUPERVISED_XFAIL if est.estimator else {},
 )
 def test_sklearn_compatible(estimator, check):
@@ -153,3 +163,70 @@ def test_pipeline_and_grid_search():
     pipe = make_pipeline(StandardScaler(), AutoK(HDLLabeler()))
     grid = GridSearchCV(pipe, {"autok__noise_rate": [0.05, 0.3]}, cv=3).fit(X, y_true)
     assert 0 <= grid.best_score_ <= 1
+
+
+# --------------------------------------------------------------------------- held-out
+def direct_holdout(X, y, method, k_values, n_repeats, fraction, seed):
+    """The held-out curve by refitting HDLLabeler on the features at every k."""
+    rng = np.random.RandomState(seed)
+    lab = np.flatnonzero(y != -1)
+    classes = np.unique(y[lab])
+    per_class = [lab[y[lab] == c] for c in classes]
+    splits = [np.sort(np.concatenate([
+        rng.choice(m, int(np.clip(round(fraction * m.size), 1, m.size - 1)), replace=False)
+        for m in per_class if m.size >= 2])) for _ in range(n_repeats)]
+    scores = []
+    for k in k_values:
+        hits = []
+        for held in splits:
+            part = y.copy()
+            part[held] = -1
+            est = HDLLabeler(n_neighbors=k, method=method, neighbors="exact").fit(X, part)
+            hits.append(est.transduction_[held] == y[held])
+        scores.append(np.concatenate(hits).mean())
+    return np.array(scores)
+
+
+@pytest.mark.parametrize("method", ["rounds", "hdl", "knn_dv"])
+def test_holdout_matches_direct_refits(method):
+    X, y, _ = make_problem(5, n=90, frac=0.3)
+    auto = AutoK(HDLLabeler(method=method), k_max=6, n_repeats=3, random_state=2).fit(X, y)
+    expect = direct_holdout(X, y, method, range(1, 7), 3, 0.25, 2)
+    np.testing.assert_allclose(auto.scores_, expect)
+    assert auto.n_held_out_ > 0
+    assert auto.k_ in range(1, 7)
+    assert auto.estimator_.n_neighbors == auto.k_
+
+
+def test_holdout_switches_only_on_clear_evidence():
+    from skusl.model_selection._holdout import choose_k
+
+    # k=3 wins on every held-out point: clear evidence against the default 10
+    correct = np.zeros((3, 40), dtype=bool)
+    correct[0] = True
+    assert choose_k(correct, [3, 5, 10], 10)[0] == 3
+    # a one-point edge is noise: the default stays
+    correct = np.zeros((3, 40), dtype=bool)
+    correct[:, :20] = True
+    correct[0, 20] = True
+    k, scores = choose_k(correct, [3, 5, 10], 10)
+    assert k == 10 and scores[0] > scores[2]
+
+
+def test_holdout_steers_hdl_away_from_flooding():
+    # the paper's HDL floods at large k on two blobs joined by a chain; the
+    # held-out accuracy sees it, the clusterability of the labeled points cannot
+    rng = np.random.RandomState(0)
+    A = rng.normal(size=(60, 2)) * 0.5
+    B = rng.normal(size=(60, 2)) * 0.5 + [4.0, 0.0]
+    chain = np.c_[np.linspace(0.8, 3.2, 30), np.zeros(30)]
+    X = np.vstack([A, B, chain])
+    y = np.full(len(X), -1)
+    y[[0, 1, 2, 3, 4, 5]] = 0
+    y[[60, 61, 62]] = 1
+    hdl = HDLLabeler(method="hdl", normalize=False)
+    auto = AutoK(hdl, k_max=15, random_state=0).fit(X, y)
+    flooded = HDLLabeler(n_neighbors=15, method="hdl", normalize=False).fit(X, y)
+    truth = np.r_[np.zeros(60), np.ones(60), chain[:, 0] > 2]
+    assert (flooded.transduction_ == truth).mean() < 0.7
+    assert (auto.estimator_.transduction_ == truth).mean() > 0.9

@@ -88,3 +88,15 @@ def test_changed_metrics_rescore_cached_selections(data_dir, tmp_path, monkeypat
     main(args + ["--report-only"])
     last = json.loads((out / "cache" / "toy.jsonl").read_text().splitlines()[-1])
     assert last["metrics_version"] == _quality.METRICS_VERSION
+
+
+@pytest.mark.parametrize("command", ["backends", "topk", "hdl", "hdl-k", "kmeans",
+                                     "kmeans-large-m"])
+def test_measurement_commands_are_reachable(command, capsys):
+    from skusl.benchmarks.__main__ import PASS_THROUGH, main
+
+    assert command in PASS_THROUGH
+    with pytest.raises(SystemExit) as exc:
+        main([command, "--help"])
+    assert exc.value.code == 0
+    assert f"python -m skusl.benchmarks {command}" in capsys.readouterr().out

@@ -109,7 +109,7 @@ def test_matches_literal_restatement(seed, k):
     codes[y != -1] = np.searchsorted(classes, y[y != -1])
     labels, order, level, n_fb, n_lost = slow_hdl(dist, ind, codes, len(classes), X)
 
-    hdl = HDLLabeler(n_neighbors=k, normalize=False, neighbors="exact",
+    hdl = HDLLabeler(n_neighbors=k, method="hdl", normalize=False, neighbors="exact",
                      backend="numpy").fit(X, y)
     np.testing.assert_array_equal(hdl.transduction_, classes[labels])
     np.testing.assert_array_equal(hdl.labeling_order_, order)
@@ -121,7 +121,8 @@ def test_matches_literal_restatement(seed, k):
     # component has no labeled sample: then only features can say which is nearest)
     if n_lost:
         return
-    pre = HDLLabeler(n_neighbors=k, metric="precomputed").fit(arrays_to_graph(dist, ind), y)
+    pre = HDLLabeler(n_neighbors=k, method="hdl", metric="precomputed").fit(
+        arrays_to_graph(dist, ind), y)
     np.testing.assert_array_equal(pre.transduction_, hdl.transduction_)
     np.testing.assert_array_equal(pre.labeling_order_, hdl.labeling_order_)
 
@@ -133,8 +134,11 @@ def test_restatement_covered_fallback():
 
 def test_fallback_level_is_exercised():
     X, y, _ = make_problem(3, n=80, frac=0.05)
-    hdl = HDLLabeler(n_neighbors=1, normalize=False, neighbors="exact").fit(X, y)
+    hdl = HDLLabeler(n_neighbors=1, method="hdl", normalize=False,
+                     neighbors="exact").fit(X, y)
     assert hdl.n_fallback_ > 0
+    # confidence 0 exactly on the fallback samples
+    assert (hdl.confidence_ == 0).sum() == hdl.n_fallback_
     assert (hdl.labeling_level_[hdl.labeling_order_] >= 0).all()
 
 
@@ -152,19 +156,20 @@ def test_attributes_and_shares():
     np.testing.assert_array_equal(hdl.predict(X), hdl.transduction_)
 
 
-def test_disconnected_component_falls_back():
+@pytest.mark.parametrize("method", ["hdl", "rounds"])
+def test_disconnected_component_falls_back(method):
     rng = np.random.RandomState(0)
     A = rng.normal(size=(15, 2))
     B = rng.normal(size=(6, 2)) + [100.0, 0.0]   # far away, no labels
     X = np.vstack([A, B])
     y = np.full(21, -1)
     y[:3] = [0, 1, 1]
-    hdl = HDLLabeler(n_neighbors=3, normalize=False).fit(X, y)
+    hdl = HDLLabeler(n_neighbors=3, method=method, normalize=False).fit(X, y)
     # B is labeled from the Euclidean-nearest labeled sample (a labeled one of A)
     assert hdl.n_fallback_ >= 1
     dist, ind = brute_knn(X, 3)
     with pytest.warns(UserWarning, match="most frequent class"):
-        pre = HDLLabeler(n_neighbors=3, metric="precomputed").fit(
+        pre = HDLLabeler(n_neighbors=3, method=method, metric="precomputed").fit(
             arrays_to_graph(dist, ind), y)
     majority = np.bincount(pre.transduction_[:15]).argmax()
     assert (pre.transduction_[15:] == majority).all()
@@ -192,8 +197,10 @@ def test_knn_dv_matches_direct():
 
 def test_hdl_at_least_as_good_on_easy_blobs():
     X, y, y_true = make_problem(0, n=300, d=5, frac=0.05)
-    acc = (HDLLabeler(n_neighbors=5).fit(X, y).transduction_ == y_true).mean()
-    assert acc > 0.6
+    for method in ("hdl", "rounds"):
+        acc = (HDLLabeler(n_neighbors=5, method=method).fit(X, y).transduction_
+               == y_true).mean()
+        assert acc > 0.6
 
 
 def test_deterministic():
@@ -291,16 +298,20 @@ def test_precomputed_predict():
         pre.predict(sp.csr_matrix((3, 7)))
 
 
-def test_auto_k():
+@pytest.mark.parametrize("method", ["rounds", "hdl", "knn_dv"])
+def test_auto_k(method):
     X, y, _ = make_problem(0, n=120, frac=0.3)
-    hdl = HDLLabeler(n_neighbors="auto", random_state=0).fit(X, y)
+    hdl = HDLLabeler(n_neighbors="auto", method=method, random_state=0).fit(X, y)
     from skusl.model_selection import AutoK
-    assert hdl.n_neighbors_ == AutoK(random_state=0).fit(X, y).k_
+    auto = AutoK(HDLLabeler(method=method), random_state=0).fit(X, y)
+    assert hdl.n_neighbors_ == auto.k_
+    np.testing.assert_array_equal(hdl.transduction_, auto.estimator_.transduction_)
 
 
 # --------------------------------------------------------------------------- sklearn
 @parametrize_with_checks(
-    [HDLLabeler(n_neighbors=3), HDLLabeler(n_neighbors=3, method="knn_dv")],
+    [HDLLabeler(n_neighbors=3), HDLLabeler(n_neighbors=3, method="hdl"),
+     HDLLabeler(n_neighbors=3, method="knn_dv")],
     expected_failed_checks=lambda est: SEMI_SUPERVISED_XFAIL,
 )
 def test_sklearn_compatible(estimator, check):
@@ -311,7 +322,7 @@ def test_pipeline_and_grid_search():
     X, _, y_true = make_problem(5, n=90)
     pipe = make_pipeline(FunctionTransformer(), HDLLabeler())
     grid = GridSearchCV(pipe, {"hdllabeler__n_neighbors": [2, 5],
-                               "hdllabeler__method": ["hdl", "knn_dv"]}, cv=3)
+                               "hdllabeler__method": ["rounds", "hdl", "knn_dv"]}, cv=3)
     grid.fit(X, y_true)
     assert grid.best_params_["hdllabeler__n_neighbors"] in (2, 5)
     assert 0 <= grid.score(X, y_true) <= 1
@@ -343,7 +354,9 @@ def test_cli_round_trip(tmp_path):
     ref = HDLLabeler(n_neighbors=3).fit(X, np.where(y >= 0, np.char.add("c", y.astype(str)), "-1"))
     assert [r["label"] for r in rows] == list(ref.transduction_)
     conf = np.array([float(r["confidence"]) for r in rows])
-    np.testing.assert_allclose(conf, ref.label_distributions_.max(1), atol=1e-6)
+    np.testing.assert_allclose(conf, ref.confidence_, atol=1e-6)
+    assert ((conf >= 0) & (conf <= 1)).all() and (conf[y != -1] == 1).all()
+    assert conf.min() < 1  # a real column, not a constant
     assert not [f for f in os.listdir(tmp_path) if f.startswith(".")]
 
     # integer labels and k="auto"
@@ -363,3 +376,137 @@ def test_cli_bad_labels(tmp_path):
     with pytest.raises(ValueError, match="index 9"):
         _cli(["label", str(tmp_path / "emb.npy"), "--labels", str(tmp_path / "l.csv"),
               "--out", str(tmp_path / "o.csv"), "--quiet"])
+
+
+# --------------------------------------------------------------------------- rounds
+def slow_rounds(dist, ind, codes, n_classes, weighted=True):
+    """method="rounds" as its docstring words it, with plain Python loops.
+
+    Every round: the candidates are the unlabeled samples with a labeled
+    neighbour (L > 0) when the round starts, taken by L descending then index;
+    each is labeled at its turn by the vote of its neighbours labeled *then*
+    (summed similarity, ties by count, then the smaller class; or count first).
+    Unreached samples are left -1. Returns labels, order, level, confidence.
+    """
+    n, k = ind.shape
+    lab = list(codes)
+    sim = 1.0 / (dist + 1e-12)
+    order, level, conf, rnd = [], [-1] * n, [1.0] * n, 0
+    while True:
+        L = {i: sum(1 for j in ind[i] if lab[j] != -1) for i in range(n) if lab[i] == -1}
+        cand = sorted((i for i in L if L[i] > 0), key=lambda i: (-L[i], i))
+        if not cand:
+            break
+        rnd += 1
+        for i in cand:
+            count, ssum = [0] * n_classes, [0.0] * n_classes
+            for t in range(k):
+                c = lab[ind[i][t]]
+                if c != -1:
+                    count[c] += 1
+                    ssum[c] += sim[i][t]
+            if weighted:
+                best = max(range(n_classes), key=lambda c: (ssum[c], count[c], -c))
+                conf[i] = ssum[best] / sum(ssum)
+            else:
+                best = max(range(n_classes), key=lambda c: (count[c], ssum[c], -c))
+                conf[i] = count[best] / sum(count)
+            lab[i] = best
+            order.append(i)
+            level[i] = rnd
+    return np.array(lab), np.array(order), np.array(level), np.array(conf)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("k", [1, 2, 3, 6])
+@pytest.mark.parametrize("weighted", [True, False])
+def test_rounds_matches_literal_restatement(seed, k, weighted):
+    from skusl.labeling._rounds import rounds_labels
+
+    X, y, _ = make_problem(seed, n=50, frac=0.06)
+    dist, ind = brute_knn(X, k)
+    classes, codes = np.unique(y[y != -1]), np.full(len(y), -1)
+    codes[y != -1] = np.searchsorted(classes, y[y != -1])
+    labels, order, level, conf = slow_rounds(dist, ind, codes, len(classes), weighted)
+    got = rounds_labels(dist, ind, codes, len(classes), X, weighted=weighted)
+    reached = labels >= 0
+    np.testing.assert_array_equal(got[0][reached], labels[reached])
+    np.testing.assert_array_equal(got[1][:order.size], order)
+    np.testing.assert_array_equal(got[2][reached], level[reached])
+    np.testing.assert_allclose(got[4][reached], conf[reached])
+    # the unreached samples come last, by the fallback, with level 0 and confidence 0
+    lost = np.flatnonzero(~reached)
+    assert got[5] == lost.size
+    np.testing.assert_array_equal(got[1][order.size:], lost)
+    assert (got[2][lost] == 0).all() and (got[4][lost] == 0).all()
+    if weighted:  # the estimator's path is the weighted vote
+        est = HDLLabeler(n_neighbors=k, normalize=False, neighbors="exact").fit(X, y)
+        np.testing.assert_array_equal(est.transduction_, classes[got[0]])
+        np.testing.assert_array_equal(est.labeling_order_, got[1])
+        np.testing.assert_allclose(est.confidence_, got[4])
+
+
+def test_rounds_restatement_covers_fallback_and_ties():
+    from skusl.labeling._rounds import rounds_labels
+
+    X, y, _ = make_problem(0, n=50, frac=0.06)
+    dist, ind = brute_knn(X, 1)
+    codes = np.where(y >= 0, y, -1)
+    assert rounds_labels(dist, ind, codes, 3, X)[5] > 0  # k=1 leaves samples unreached
+    dist, ind = brute_knn(X, 6)
+    level = rounds_labels(dist, ind, codes, 3, X)[2]
+    assert level.max() >= 3  # several rounds, not one sweep
+
+
+def two_blobs_and_a_chain():
+    """Blob A (3 labels of class 0), blob B (1 label of class 1), a chain between."""
+    rng = np.random.RandomState(0)
+    A = rng.normal(size=(40, 2)) * 0.5
+    B = rng.normal(size=(40, 2)) * 0.5 + [4.0, 0.0]
+    chain = np.c_[np.linspace(0.8, 3.2, 30), np.zeros(30)]
+    X = np.vstack([A, B, chain])
+    y = np.full(len(X), -1)
+    y[[0, 1, 2]] = 0
+    y[40] = 1
+    return X, y
+
+
+def test_rounds_does_not_flood_where_hdl_does():
+    X, y = two_blobs_and_a_chain()
+    hdl = HDLLabeler(n_neighbors=10, method="hdl", normalize=False).fit(X, y)
+    rounds = HDLLabeler(n_neighbors=10, method="rounds", normalize=False).fit(X, y)
+    # the paper's HDL: A's front runs down the chain and takes B before B's seed grows
+    assert (hdl.transduction_[40:80] == 1).mean() < 0.1
+    # rounds: each region grows one hop per round, B stays B
+    assert (rounds.transduction_[40:80] == 1).mean() > 0.9
+    assert (rounds.transduction_[:40] == 0).all()
+
+
+def test_confidence_bounds_and_meaning():
+    X, y, y_true = make_problem(0, n=400, d=4, frac=0.05)
+    for method in ("rounds", "hdl", "knn_dv"):
+        est = HDLLabeler(n_neighbors=5, method=method, normalize=False).fit(X, y)
+        conf = est.confidence_
+        assert conf.shape == (len(y),)
+        assert ((conf >= 0) & (conf <= 1)).all()
+        assert (conf[y != -1] == 1).all()
+        assert conf.min() < 1
+        # confidence is the label's share of the vote (rows of label_distributions_)
+        prop = (y == -1) & (conf > 0)
+        np.testing.assert_allclose(
+            conf[prop], est.label_distributions_[prop, np.searchsorted(
+                est.classes_, est.transduction_[prop])])
+    # meaning: the more confident half of the propagated labels is the more accurate
+    est = HDLLabeler(n_neighbors=10, normalize=False).fit(X, y)
+    unl = np.flatnonzero(y == -1)
+    ranked = unl[np.argsort(est.confidence_[unl], kind="stable")]
+    low, high = ranked[: ranked.size // 2], ranked[ranked.size // 2:]
+    correct = est.transduction_ == y_true
+    assert correct[high].mean() > correct[low].mean() + 0.05
+
+
+def test_default_k_follows_method():
+    X, y, _ = make_problem(0, n=80)
+    assert HDLLabeler().fit(X, y).n_neighbors_ == 10
+    assert HDLLabeler(method="hdl").fit(X, y).n_neighbors_ == 3
+    assert HDLLabeler(method="knn_dv").fit(X, y).n_neighbors_ == 3

@@ -76,6 +76,45 @@ def knn_block(xp, S, sq_rows, sq_cols, k, row_offset, exclude_self):
     return sort_rows(xp, vals, part.astype(xp.int64, copy=False))
 
 
+class TopK:
+    """Running ``k`` smallest squared distances of ``b`` rows over column tiles.
+
+    The namespace-generic twin of :class:`skusl._backends._numba.TopK`:
+    ``update`` takes one tile of inner products (columns ``col_offset`` on;
+    overwritten), ``finish`` returns (b, k) distances and indices sorted by
+    (distance, index). Each tile's top-k comes from :func:`knn_block`; the
+    running state holds only smaller column indices than the new tile, so a
+    stable sort of ``[state, tile]`` by distance keeps the smaller index on
+    ties, as one full-row :func:`knn_block` would.
+    """
+
+    def __init__(self, xp, b, k, dtype):
+        self.xp = xp
+        self.k = int(k)
+        self.dist = xp.empty((b, 0), dtype=dtype)
+        self.ind = xp.empty((b, 0), dtype=xp.int64)
+
+    def update(self, S, sq_rows, sq_cols, col_offset, self_offset):
+        """Scan ``S`` (b, w); ``self_offset`` < 0: no self exclusion."""
+        xp = self.xp
+        b, w = S.shape
+        if self_offset >= 0:  # -inf inner product: +inf distance, never kept
+            rows = xp.arange(b)
+            cols = rows + (self_offset - col_offset)
+            inside = (cols >= 0) & (cols < w)
+            S[rows[inside], cols[inside]] = -xp.inf
+        d, i = knn_block(xp, S, sq_rows, sq_cols[col_offset:col_offset + w],
+                         min(self.k, w), 0, False)
+        dist = xp.concatenate([self.dist, d], axis=1)
+        ind = xp.concatenate([self.ind, i + col_offset], axis=1)
+        order = xp.argsort(dist, axis=1, kind="stable")[:, : self.k]
+        self.dist = xp.take_along_axis(dist, order, axis=1)
+        self.ind = xp.take_along_axis(ind, order, axis=1)
+
+    def finish(self):
+        return self.dist, self.ind
+
+
 def sort_rows(xp, dist, ind):
     """Sort each row of a (dist, ind) pair by (distance, index)."""
     # Two stable sorts make a lexicographic one: first by index, then by

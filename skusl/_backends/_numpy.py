@@ -25,6 +25,9 @@ regularizer_block.__doc__ = _array_api.regularizer_block.__doc__
 cluster_argmax = partial(_array_api.cluster_argmax, np)
 cluster_argmax.__doc__ = _array_api.cluster_argmax.__doc__
 
+TopK = partial(_array_api.TopK, np)
+TopK.__doc__ = _array_api.TopK.__doc__
+
 sort_rows = partial(_array_api.sort_rows, np)
 sort_rows.__doc__ = _array_api.sort_rows.__doc__
 

@@ -27,6 +27,25 @@ The Dask path, 1 worker against 2 (needs ``pip install "skusl[dask]"``)::
 
     python -m skusl.benchmarks dask --out docs/benchmarks/dask.md
 
+The measurement commands keep their own options (``--help`` lists them)::
+
+    python -m skusl.benchmarks backends --quick     # kNN/regulariser per backend, faiss yardstick
+    python -m skusl.benchmarks topk                 # the Numba top-k against alternatives
+    python -m skusl.benchmarks hdl --quick          # HDL against peers, 1M-row scale run
+    python -m skusl.benchmarks hdl-k                # HDL's k search
+    python -m skusl.benchmarks kmeans               # K-Means variants inside USL
+    python -m skusl.benchmarks kmeans-large-m       # K-Means at many clusters
+
+Label propagation (rounds, HDL, kNN-DV, LabelSpreading, LabelPropagation;
+add ``--scale`` for the 1M-row graph)::
+
+    python -m skusl.benchmarks propagation --data ../shared/data \\
+        --out docs/benchmarks/propagation.md --scale
+
+USL-T beside USL and random, 1 label per class, 5 seeds (needs torch)::
+
+    python -m skusl.benchmarks uslt --data ../shared/data --out docs/benchmarks/uslt.md
+
 MaxHerding against scikit-activeml's at 10k rows (and once at 1M x 128)::
 
     python -m skusl.benchmarks maxherding --data ../shared/data \\
@@ -38,6 +57,17 @@ the report from the cache without running any selection.
 
 import argparse
 import sys
+
+
+#: Commands whose module parses its own options: name -> (module, help).
+PASS_THROUGH = {
+    "backends": ("_bench_backends", "kNN and regulariser per backend, faiss yardstick, compile"),
+    "topk": ("_bench_topk", "the Numba top-k against alternatives"),
+    "hdl": ("_bench_hdl", "HDL against kNN-DV, LabelSpreading and AutoK; scale run"),
+    "hdl-k": ("_bench_hdl_k", "HDL's neighbourhood-size search"),
+    "kmeans": ("_bench_kmeans", "K-Means variants inside USL"),
+    "kmeans-large-m": ("_bench_kmeans_large_m", "K-Means at many clusters"),
+}
 
 
 def _ints(values):
@@ -75,11 +105,15 @@ def build_parser():
     u.add_argument("--datasets", nargs="+", required=True, help="dataset file stems")
     u.add_argument("--budgets", nargs="+", type=int, default=[1, 4])
     u.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    from . import _dask, _knn_precision, _maxherding
+    from . import _dask, _knn_precision, _maxherding, _propagation, _uslt
 
     # Commands with their own module: register(subparsers).
     _knn_precision.register(sub)
     _dask.register(sub)
+    for name, (_, text) in PASS_THROUGH.items():
+        sub.add_parser(name, help=f"{text} (its own options: {name} --help)", add_help=False)
+    _propagation.register(sub)
+    _uslt.register(sub)
     _maxherding.register(sub)
     return parser
 
@@ -88,6 +122,12 @@ def main(argv=None):
     from ._quality import run_quality
     from ._report import write_report
 
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in PASS_THROUGH:
+        import importlib
+
+        module = importlib.import_module(f"{__package__}.{PASS_THROUGH[argv[0]][0]}")
+        return module.main(argv[1:])
     args = build_parser().parse_args(argv)
     if getattr(args, "handler", None) is not None:
         return args.handler(args)

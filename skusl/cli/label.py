@@ -34,23 +34,26 @@ def register(subparsers):
         From ``parser.add_subparsers()``.
     """
     label = subparsers.add_parser(
-        "label", help="label every sample from a few labeled ones (HDL propagation)",
+        "label", help="label every sample from a few labeled ones (kNN-graph propagation)",
         description=(
             "Spread the labels of LABELS (index,label rows for the annotated "
-            "samples) over every row of EMBEDDINGS with Hierarchical Dynamic "
-            "Labeling on the kNN graph, and write index,label,confidence for "
-            "every sample as CSV (confidence: share of the labeled neighbours that "
-            "voted for the label)."))
+            "samples) over every row of EMBEDDINGS by propagation on the kNN "
+            "graph, and write index,label,confidence for every sample as CSV "
+            "(confidence: the label's share of the vote of the labeled neighbours, "
+            "1 for the given labels, 0 for the samples no labeled sample reaches; "
+            "send the least confident to the annotators next)."))
     label.add_argument("embeddings", help="embeddings file: .npy, .npz (array 'X' or the "
                        "only one), .csv, .parquet; row i is sample i")
     label.add_argument("--labels", "-l", required=True,
                        help="CSV of index,label rows (a header line is allowed)")
     label.add_argument("--k", type=str, default="auto",
                        help="neighbours per sample, or 'auto' to choose it with AutoK "
-                       "(default auto; needs at least two labeled samples)")
-    label.add_argument("--method", choices=["hdl", "knn_dv"], default="hdl",
-                       help="hdl (default) or the knn_dv baseline")
-    label.add_argument("--neighbors", choices=["auto", "exact", "approximate"],
+                       "(default auto: AutoK's held-out criterion; with one label per class "
+                       "it keeps the method's default k)")
+    label.add_argument("--method", choices=["rounds", "hdl", "knn_dv"], default="rounds",
+                       help="rounds (default: every labeled region grows one hop per "
+                       "round), hdl (the paper's Algorithm 1) or the knn_dv baseline")
+    label.add_argument("--neighbors", choices=["auto", "exact", "approximate", "ivf"],
                        default="auto", help="kNN search (default auto)")
     label.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     label.add_argument("--key", default=None, help="array name inside an .npz")
@@ -94,15 +97,16 @@ def run(args):
     if indices.max() >= n_samples:
         raise UsageError(f"{labels_path}: index {int(indices.max())} is out of range for "
                          f"the {n_samples} rows of {path}.")
-    if k == "auto" and indices.size < 2:
-        raise UsageError(f"{labels_path} labels {indices.size} sample: --k auto needs at "
-                         "least two labeled samples to choose k; pass --k K (e.g. --k 3).")
     try:
         y = annotations_to_y(n_samples, indices, labels)
     except ValueError as exc:
         raise about(labels_path, exc) from None
+    from .select import plan_or_stop
+
+    plan_or_stop(X, 20 if k == "auto" else k, 0, getattr(args, "neighbors", "auto"),
+                 args.quiet, copies=0)
     start = time.perf_counter()
-    hdl = HDLLabeler(n_neighbors=k, method=getattr(args, "method", "hdl"),
+    hdl = HDLLabeler(n_neighbors=k, method=getattr(args, "method", "rounds"),
                      neighbors=getattr(args, "neighbors", "auto"),
                      random_state=args.seed, verbose=not args.quiet)
     try:
@@ -110,7 +114,7 @@ def run(args):
     except ValueError as exc:
         raise about(path, exc) from None
     elapsed = time.perf_counter() - start
-    confidence = hdl.label_distributions_.max(axis=1)
+    confidence = hdl.confidence_
     out = save_labels_csv(args.out, np.arange(X.shape[0]), hdl.transduction_, confidence)
     if not args.quiet:
         print(f"labeled {X.shape[0]} samples from {indices.size} labels (k={hdl.n_neighbors_}, "

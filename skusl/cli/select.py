@@ -35,9 +35,10 @@ def register(subparsers):
     select.add_argument("--clusters", type=int, default=None,
                         help="K-Means clusters, for the cluster-based methods (default: "
                         "the budget)")
-    select.add_argument("--neighbors", choices=["auto", "exact", "approximate"],
-                        default="auto", help="kNN search (default auto: exact up to "
-                        "~70k samples, approximate above)")
+    select.add_argument("--neighbors", choices=["auto", "exact", "approximate", "ivf"],
+                        default="auto", help="kNN search (default auto: the fastest by a "
+                        "cost model of this machine's measured rates; exact for small "
+                        "data, ivf cells at a million rows; see skusl._plan)")
     select.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     select.add_argument("--key", default=None, help="array name inside an .npz")
     select.add_argument("--out", "-o", default="selected_indices.csv",
@@ -73,6 +74,8 @@ def run(args):
     check_output(args.out, OUTPUT_FORMATS)
     path = check_input(args.embeddings, "embeddings")
     X = check_matrix(load_embeddings(path, key=args.key), path)
+    plan_or_stop(X, args.k, args.clusters or args.budget, args.neighbors, args.quiet,
+                 reg_iter=10)
     labeled = None
     if args.labeled is not None:
         labeled = load_indices(check_input(args.labeled, "labeled indices"))
@@ -91,3 +94,20 @@ def run(args):
         print(f"selected {args.budget} of {X.shape[0]} samples with {args.method} in "
               f"{elapsed:.1f} s -> {out}", file=sys.stderr)
     return 0
+
+
+def plan_or_stop(X, k, n_clusters, neighbors, quiet, *, reg_iter=0, copies=1):
+    """Say the plan (peak memory, time) and stop with an error naming what fits."""
+    from .._plan import check_memory, plan_fit
+
+    n, d = X.shape
+    if n < 2:
+        return None
+    plan = plan_fit(n, d, min(k, n - 1), n_clusters=n_clusters, reg_iter=reg_iter,
+                    itemsize=X.dtype.itemsize, copies=copies, method=neighbors)
+    if not quiet:
+        print(f"[skusl] {plan.describe()}", file=sys.stderr, flush=True)
+    check_memory(plan, flags={"neighbors": "--neighbors ivf", "k": "a smaller --k",
+                              "dask": "the Dask path (skusl.distributed, pip install "
+                                      "'skusl[dask]')"})
+    return plan

@@ -7,7 +7,9 @@
   & Yu, "Unsupervised Selective Labeling for More Effective Semi-Supervised
   Learning", ECCV 2022: learnable cluster heads trained with a global
   (confidence-thresholded self-labelling) and a local (neighbour consistency)
-  loss, then the most confident member of each cluster is selected.
+  loss, then one member of each of the largest learned clusters (the densest
+  by default) is selected. ``USLT_REFERENCE_SETTINGS`` holds the reference
+  implementation's ImageNet (the defaults) and CIFAR training settings.
 
 This module imports without PyTorch; torch is imported when an estimator is
 fitted or used, and its absence raises an :class:`ImportError` that says
@@ -15,6 +17,6 @@ fitted or used, and its absence raises an :class:`ImportError` that says
 """
 
 from ._featurizer import TorchFeaturizer
-from ._uslt import USLTClusterer
+from ._uslt import USLT_REFERENCE_SETTINGS, USLTClusterer
 
-__all__ = ["TorchFeaturizer", "USLTClusterer"]
+__all__ = ["TorchFeaturizer", "USLTClusterer", "USLT_REFERENCE_SETTINGS"]

@@ -67,11 +67,14 @@ def local_loss(anchor_logits, neighbor_logits, prior, *, alpha, temperature):
 
     ``KL(sharpen(softmax(z_nbr - alpha log p_bar), T) || softmax(z_anchor))``:
     each anchor should fall in the cluster its neighbour's adjusted, sharpened
-    prediction points to. Gradients flow into the anchor only.
+    prediction points to. Gradients flow into the anchor only. In USL-T the
+    anchor is the sample's *strong* view (as in the reference code), so the
+    local and global losses pull on the same, perturbed prediction.
 
     Parameters
     ----------
     anchor_logits : Tensor of shape (batch, n_clusters)
+        Logits of the anchor (the strong view of the sample).
     neighbor_logits : Tensor of shape (batch, n_clusters)
     prior : Tensor of shape (n_clusters,)
         ``p_bar``.
@@ -114,15 +117,30 @@ def update_prior(prior, neighbor_logits, momentum):
     return new / new.sum()
 
 
-def global_loss(weak_logits, strong_logits, *, tau, reweight=True):
+REWEIGHT_MODES = ("renorm", "inverse", "none")
+
+
+def global_loss(weak_logits, strong_logits, *, tau, reweight="renorm",
+                mean_outside_mask=False):
     """Global (confidence-thresholded self-labelling) loss.
 
     Targets are the argmax of the weak view, kept only where its maximum
     softmax probability exceeds ``tau``; the loss is the cross-entropy of the
-    strong view against them. With ``reweight``, each kept sample is weighted
-    by the inverse frequency of its target among the kept samples,
-    ``w_c = n_kept / count_c``, and the loss is the weighted mean, so every
-    cluster present in the batch pulls equally hard (no rich-get-richer).
+    strong view against them, optionally class-balanced:
+
+    * ``reweight="inverse"``: each kept sample is weighted by the inverse
+      frequency of its target among the kept samples, ``w_c = n_kept /
+      count_c`` (the reference's ``REWEIGHT``);
+    * ``reweight="renorm"``: ``w_c = n_kept / (n_present * count_c)``, the
+      same weights rescaled so that they sum to ``n_kept`` (the reference's
+      ``REWEIGHT_RENORM``, its ImageNet-100 head-only setting). The two only
+      differ when ``mean_outside_mask`` is set;
+    * ``reweight="none"``: unweighted.
+
+    The weighted sum is divided by the total weight of the kept samples, or,
+    with ``mean_outside_mask``, by the batch size (so a batch where few
+    samples pass ``tau`` pulls less; the reference's ``MEAN_OUTSIDE_MASK``,
+    used on CIFAR-100 and ImageNet).
 
     Parameters
     ----------
@@ -131,9 +149,11 @@ def global_loss(weak_logits, strong_logits, *, tau, reweight=True):
     strong_logits : Tensor of shape (batch, n_clusters)
         Logits of the strong view.
     tau : float
-        Confidence threshold.
-    reweight : bool
-        Inverse-frequency reweighting.
+        Confidence threshold (0 keeps every sample).
+    reweight : {"renorm", "inverse", "none"} or bool, default="renorm"
+        Class balancing; ``True`` means ``"inverse"``, ``False`` ``"none"``.
+    mean_outside_mask : bool, default=False
+        Divide by the batch size instead of the kept weight.
 
     Returns
     -------
@@ -142,6 +162,7 @@ def global_loss(weak_logits, strong_logits, *, tau, reweight=True):
         the threshold.
     """
     torch = import_torch()
+    reweight = _reweight_mode(reweight)
     prob = torch.softmax(weak_logits.detach(), dim=1)
     max_prob, target = prob.max(dim=1)
     mask = max_prob > tau
@@ -149,10 +170,60 @@ def global_loss(weak_logits, strong_logits, *, tau, reweight=True):
         return strong_logits.sum() * 0.0
     target = target[mask]
     nll = -torch.log_softmax(strong_logits[mask], dim=1).gather(1, target.view(-1, 1)).view(-1)
-    if not reweight:
-        return nll.mean()
-    n_clusters = weak_logits.shape[1]
-    counts = torch.bincount(target, minlength=n_clusters).to(nll.dtype)
-    weight = target.numel() / counts.clamp_min(1.0)
-    w = weight[target]
-    return (w * nll).sum() / w.sum()
+    n_kept = target.numel()
+    if reweight == "none":
+        w = torch.ones_like(nll)
+    else:
+        n_clusters = weak_logits.shape[1]
+        counts = torch.bincount(target, minlength=n_clusters).to(nll.dtype)
+        weight = n_kept / counts.clamp_min(1.0)
+        if reweight == "renorm":
+            weight = weight / int((counts > 0).sum())
+        w = weight[target]
+    denom = weak_logits.shape[0] if mean_outside_mask else w.sum()
+    return (w * nll).sum() / denom
+
+
+def _reweight_mode(reweight):
+    if reweight is True:
+        return "inverse"
+    if reweight is False or reweight is None:
+        return "none"
+    if reweight not in REWEIGHT_MODES:
+        raise ValueError(f"reweight={reweight!r} is not one of {REWEIGHT_MODES}.")
+    return reweight
+
+
+def update_counts(counts, weak_logits, *, tau, n_samples, momentum):
+    """One EMA step of the estimated cluster sizes (the count EMA).
+
+    ``counts <- momentum * counts + (1 - momentum) * n_samples * share``,
+    where ``share`` is the fraction of the batch's confident (``> tau``)
+    weak-view predictions that fall in each cluster. The estimate drives the
+    reassignment of shrinking clusters (see
+    :meth:`skusl.deep.USLTClusterer`); a batch where nothing is confident
+    leaves it unchanged.
+
+    Parameters
+    ----------
+    counts : Tensor of shape (n_clusters,)
+    weak_logits : Tensor of shape (batch, n_clusters)
+    tau : float
+    n_samples : int
+        Size of the training set (the share is scaled to it).
+    momentum : float
+        0.9 in the reference.
+
+    Returns
+    -------
+    Tensor of shape (n_clusters,)
+    """
+    torch = import_torch()
+    prob = torch.softmax(weak_logits.detach(), dim=1)
+    max_prob, target = prob.max(dim=1)
+    target = target[max_prob > tau]
+    if target.numel() == 0:
+        return counts
+    share = torch.bincount(target, minlength=weak_logits.shape[1]).to(counts.dtype)
+    share = share / target.numel()
+    return momentum * counts + (1.0 - momentum) * n_samples * share

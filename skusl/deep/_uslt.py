@@ -14,12 +14,40 @@ from .._validation import (Count, check_distance_range, check_embeddings, check_
                            normalize_rows, rows_to_float32)
 from ..neighbors import kneighbors
 from ..selection._base import support
+from ..selection._usl_core import density_utility
 from . import _losses
 from ._torch import deterministic_algorithms, eval_mode, import_torch, resolve_device
 
+#: Momentum of the count EMA that drives the reassignment (the reference's 0.9).
+COUNT_MOMENTUM = 0.9
+
+#: Relative size of the perturbation that separates a reassigned cluster from
+#: the one it was split from (the reference adds N(0, 1e-7) noise to unit-scale
+#: weights; here it is scaled by the weight's norm).
+REASSIGN_EPS = 1e-7
+
+#: The reference implementation's training settings (Wang, Lian & Yu, ECCV 2022,
+#: ``usl-t_pretraining/configs``), as :class:`USLTClusterer` parameters.
+#: ``"imagenet"`` is the head-only setting on a frozen backbone (the
+#: ImageNet-100 config; the ImageNet-1k one differs only by no reweighting)
+#: and gives the estimator's defaults; ``"cifar10"`` / ``"cifar100"`` train the
+#: whole network with image augmentations in the reference. Use them as
+#: ``USLTClusterer(**USLT_REFERENCE_SETTINGS["cifar10"])``.
+USLT_REFERENCE_SETTINGS = {
+    "imagenet": dict(tau=0.0, reweight="renorm", mean_outside_mask=True, alpha=2.5,
+                     sharpen_temperature=0.5, local_weight=0.5, reassign_thresholds=(0.15, 1.5),
+                     selection="density"),
+    "cifar10": dict(tau=0.95, reweight="inverse", mean_outside_mask=False, alpha=5.0,
+                    sharpen_temperature=0.25, local_weight=5.0, reassign_thresholds=None,
+                    selection="confidence"),
+    "cifar100": dict(tau=0.95, reweight="inverse", mean_outside_mask=True, alpha=5.0,
+                     sharpen_temperature=0.25, local_weight=5.0, reassign_thresholds=None,
+                     selection="confidence"),
+}
+
 
 class USLTClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
-    """USL-T: learn clusters on embeddings, then select their most confident members.
+    """USL-T: learn clusters on embeddings, then select one sample from each.
 
     The training-based selective labeling of Wang, Lian & Yu, "Unsupervised
     Selective Labeling for More Effective Semi-Supervised Learning" (ECCV
@@ -27,21 +55,37 @@ class USLTClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     the frozen embeddings, optionally behind a small MLP neck or a trainable
     ``backbone``, and are trained with Adam on
 
-    ``L = L_global + lambda * L_local``
+    ``L = sum over heads of (L_global + lambda * L_local)``
 
     * global loss: cross-entropy of the strong view against the argmax
       prediction of the weak view, only where that prediction's probability
-      exceeds ``tau``; with ``reweight`` each kept sample is weighted by the
-      inverse frequency of its pseudo-label in the batch;
+      exceeds ``tau``, class-balanced by ``reweight`` (see
+      :func:`skusl.deep._losses.global_loss`);
     * local loss: ``KL(sharpen(softmax(z_nbr - alpha log p_bar), T) ||
-      softmax(z_anchor))`` with the neighbour drawn uniformly from the
-      anchor's ``n_neighbors`` nearest neighbours (a fixed kNN graph from
-      :func:`skusl.neighbors.kneighbors`) and ``p_bar`` the running average
-      of the cluster marginals (momentum ``prior_momentum``).
+      softmax(z_anchor))``, the anchor being the sample's strong view and the
+      neighbour drawn uniformly from its ``n_neighbors`` nearest neighbours
+      (a fixed kNN graph from :func:`skusl.neighbors.kneighbors`); ``p_bar``
+      is the running average of each head's cluster marginals (momentum
+      ``prior_momentum``);
+    * reassignment: an EMA of each head's cluster sizes is kept; once a
+      cluster shrinks below ``reassign_thresholds[0]`` times the mean size
+      while the largest exceeds ``reassign_thresholds[1]`` times it, the
+      shrinking cluster's weight is replaced by a perturbed copy of the
+      largest one's, which splits it (the reference's count EMA).
 
-    After training every sample gets the cluster of highest probability
-    (averaged over heads); its probability is its confidence. The most
-    confident member of each cluster is selected.
+    Each head numbers its clusters independently (the heads start from
+    different random samples), so cluster ``c`` of one head has nothing to do
+    with cluster ``c`` of another. As in the reference (``HEAD_IN_USE=0``),
+    the clusters, ``labels_``, ``predict``, ``predict_proba`` and the
+    selection come from head 0; the other heads only regularise the shared
+    network and enter the confidence, which is the mean over heads of each
+    head's own maximum probability.
+
+    The selection takes the ``n_select`` largest clusters and picks one member
+    of each: by default the densest (largest kNN density ``1 / mean_j
+    ||x_i - x_j||^2`` over the ``n_neighbors`` nearest neighbours, the
+    reference's frozen-feature, ImageNet selection), or with
+    ``selection="confidence"`` the most confident (its CIFAR selection).
 
     Parameters
     ----------
@@ -52,42 +96,64 @@ class USLTClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         ``C``, the number of learned clusters; ``None`` means ``n_select``.
         When ``C > n_select`` the ``n_select`` largest clusters are kept.
     n_heads : int, default=3
-        Independent cluster heads (the paper's multi-head training);
-        probabilities are averaged over them.
+        Cluster heads trained side by side (the paper's multi-head training,
+        3 in the reference); head 0 gives the clusters.
     n_neighbors : int, default=20
         ``k``: the neighbour of the local loss is drawn from the ``k``
-        nearest (20 in the reference setup).
-    tau : float, default=0.95
-        ``tau``, confidence threshold of the global loss.
-    reweight : bool, default=True
-        Inverse-frequency reweighting of the global loss.
-    alpha : float, default=5.0
+        nearest, and the density of the selection averages over them (20 in
+        the reference, which counts the sample itself as one of its 20).
+    selection : {"density", "confidence"}, default="density"
+        Which member of a cluster is selected: the densest, or the most
+        confident (ties: the larger mean log-probability, then the smaller
+        index).
+    tau : float, default=0.0
+        ``tau``, confidence threshold of the global loss (ImageNet: 0, CIFAR:
+        0.95).
+    reweight : {"renorm", "inverse", "none"}, default="renorm"
+        Class balancing of the global loss (ImageNet-100: ``"renorm"``,
+        CIFAR: ``"inverse"``); booleans mean ``"inverse"`` / ``"none"``.
+    mean_outside_mask : bool, default=True
+        Average the global loss over the whole batch rather than over the
+        samples that pass ``tau`` (ImageNet and CIFAR-100: on, CIFAR-10: off).
+    alpha : float, default=2.5
         ``alpha``, strength of the logit adjustment ``- alpha log p_bar`` of
-        the neighbour's prediction (CIFAR: 5, ImageNet: 2.5).
-    sharpen_temperature : float, default=0.25
-        ``T``, sharpening temperature of the local-loss target (CIFAR: 0.25,
-        ImageNet: 0.5).
-    local_weight : float, default=5.0
-        ``lambda``, weight of the local loss in the total (CIFAR: 5,
-        ImageNet: 0.5).
+        the neighbour's prediction (ImageNet: 2.5, CIFAR: 5).
+    sharpen_temperature : float, default=0.5
+        ``T``, sharpening temperature of the local-loss target (ImageNet: 0.5,
+        CIFAR: 0.25).
+    local_weight : float, default=0.5
+        ``lambda``, weight of the local loss in the total (ImageNet: 0.5,
+        CIFAR: 5).
     prior_momentum : float, default=0.5
         Momentum ``m`` of the EMA ``p_bar <- m p_bar + (1 - m) mean(p_nbr)``.
+    reassign_thresholds : (float, float) or None, default=(0.15, 1.5)
+        ``(low, high)`` relative to the mean cluster size ``n_samples / C``:
+        a cluster whose count EMA falls below ``low`` is reassigned when the
+        largest is above ``high``. The reference's ImageNet-100 thresholds are
+        50 and 500 samples for a mean of 317 (ImageNet-1k: 100 and 1000 for
+        427). ``None`` switches the reassignment off (the CIFAR setting).
+    reassign_after : int, default=100
+        Optimiser steps before the first reassignment (lets the count EMA
+        settle; the reference waits 124 steps on ImageNet-100).
     learning_rate : float, default=1e-4
         Adam learning rate (as in the paper).
     weight_decay : float, default=1e-4
         Adam weight decay (as in the paper).
     n_epochs : int, default=30
-        Passes over the data. With the default batch size this is about
-        2,400 Adam steps on 20,000 samples; see Notes.
+        Passes over the data, unless ``min_steps`` asks for more.
+    min_steps : int, default=1000
+        Minimum number of optimiser steps: training runs
+        ``max(n_epochs * ceil(n_samples / batch_size), min_steps)`` steps
+        (the last pass may be partial). At the paper's learning rate a few
+        hundred steps leave the heads near their random start (see Notes).
     batch_size : int, default=256
     hidden_layer_sizes : tuple of int, default=()
-        Widths of the trainable MLP neck between the (frozen) embeddings and
-        the heads; ``()`` puts the heads directly on the embeddings (pure
-        spherical clustering of the input).
+        Widths of a trainable MLP neck between the (frozen) embeddings and
+        the heads; ``()`` puts the heads directly on the embeddings (the
+        reference's head-only setting).
     logit_scale : float, default=40.0
         Fixed scale ``s`` of the cosine logits, ``z = s cos(f(x), w_c)``
-        (fixed, not learned, so it cannot collapse; 40 makes ``tau = 0.95``
-        reachable).
+        (fixed, not learned, so it cannot collapse; 40 as in the reference).
     noise_scale : float, default=0.1
         Strong view: expected norm of the Gaussian noise added to the
         (unit-norm) embedding; see Notes.
@@ -123,23 +189,31 @@ class USLTClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     Attributes
     ----------
     labels_ : ndarray of shape (n_samples,)
-        Cluster of every training sample (argmax of the head-averaged
-        probabilities).
+        Cluster of every training sample (argmax of head 0).
     confidence_ : ndarray of shape (n_samples,)
-        Probability of that cluster, averaged over heads.
+        Mean over heads of each head's maximum probability.
+    density_ : ndarray of shape (n_samples,)
+        kNN density ``1 / mean_j ||x_i - x_j||^2`` of every training sample.
     selected_indices_ : ndarray of shape (n_select,)
-        The selected samples: in each kept cluster, the member of highest
-        confidence; ordered most confident first.
+        The selected samples: one per kept cluster, largest cluster first;
+        then, if fewer than ``n_select`` clusters are non-empty, the next
+        best members round-robin.
     cluster_centers_ : ndarray of shape (n_clusters, n_features)
         L2-normalised mean (input space) of each cluster's members; for an
         empty cluster the sample most likely to belong to it.
     cluster_sizes_ : ndarray of shape (n_clusters,)
     cluster_prior_ : ndarray of shape (n_heads, n_clusters)
         ``p_bar`` at the end of training.
+    cluster_counts_ : ndarray of shape (n_heads, n_clusters)
+        The count EMA (estimated cluster sizes) at the end of training.
+    n_reassigned_ : int
+        Reassignments made during training (all heads).
     loss_curve_ : list of float
-        Mean total loss of every epoch.
+        Mean total loss of every pass over the data.
     n_iter_ : int
-        Epochs run.
+        Passes over the data (the last one possibly partial).
+    n_steps_ : int
+        Optimiser steps taken.
     fit_time_ : float
         Seconds spent in ``fit``.
     model_ : torch.nn.Module
@@ -152,31 +226,38 @@ class USLTClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     --------
     skusl.USLSelector : the training-free selection (USL).
     TorchFeaturizer : turns images or texts into the embeddings used here.
+    USLT_REFERENCE_SETTINGS : the reference's ImageNet and CIFAR settings.
 
     Notes
     -----
+    **Defaults.** On frozen embeddings only the heads are trained, which is
+    the reference's ImageNet setting (``UPDATE_HEAD_ONLY``): its losses
+    (``tau=0``, renormalised reweighting, mean outside the mask, ``alpha=2.5``,
+    ``T=0.5``, ``lambda=0.5``, count-EMA reassignment) and its selection (kNN
+    density inside each of the largest clusters). The CIFAR settings, made for
+    fine-tuning a whole ResNet with image augmentations, are in
+    ``USLT_REFERENCE_SETTINGS``. ``docs/benchmarks/uslt.md`` compares them.
+
     **Strong view in feature space.** USL-T contrasts a weakly and a strongly
     augmented image. On precomputed embeddings there are no images, so the
     weak view is the embedding itself and the strong view is a perturbation
     of it: inverted dropout with rate ``feature_dropout``, plus isotropic
     Gaussian noise of expected norm ``noise_scale``, then re-normalised to the
     sphere. Augmentations of one image land in a small neighbourhood of its
-    embedding, and this perturbation samples such a neighbourhood: dropout
-    removes a random subset of feature coordinates (as a crop or colour change
-    removes some evidence) and the noise moves the point by a fraction of the
-    typical nearest-neighbour distance, so the strong view keeps the sample's
-    identity while making the global loss demand predictions that are stable
-    in its neighbourhood. The neighbour of the local loss gets the same
-    perturbation, as its image would be augmented in the paper. With a
-    ``backbone`` on raw inputs, pass real augmentations through ``augment``.
+    embedding, and this perturbation samples such a neighbourhood, so the
+    strong view keeps the sample's identity while making the global loss
+    demand predictions that are stable in its neighbourhood. The neighbour of
+    the local loss gets the same perturbation, as its image is strongly
+    augmented in the reference. With a ``backbone`` on raw inputs, pass real
+    augmentations through ``augment``.
 
     **Initialisation and schedule.** The cluster weights start at the (neck)
-    features of ``C`` distinct randomly drawn samples rather than at random
-    directions: with the paper's small learning rate, random directions spend
-    most of a short CPU budget near the uniform prediction. ``n_epochs=30``
-    and ``batch_size=256`` train about 2,400 steps on 20,000 samples,
-    enough for the losses to level off on the shared benchmark sets while
-    fitting in about a minute on two CPU cores (see ``docs/benchmarks/uslt.md``).
+    features of ``C`` distinct randomly drawn samples per head, as in the
+    reference. Adam at the paper's learning rate 1e-4 moves a weight by about
+    1e-4 per step, so a fixed number of epochs is no measure of training: 30
+    epochs are about 2,400 steps on 20,000 samples but 210 on 1,800, after
+    which the heads are still within cosine 0.995 of their start.
+    ``min_steps=1000`` sets a floor.
 
     **Determinism.** All randomness comes from one ``torch.Generator`` seeded
     from ``random_state`` (the network is built under a forked, seeded global
@@ -194,7 +275,7 @@ class USLTClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     >>> import numpy as np
     >>> from skusl.deep import USLTClusterer
     >>> X = np.random.RandomState(0).randn(200, 16)
-    >>> uslt = USLTClusterer(n_select=5, n_epochs=2, random_state=0).fit(X)
+    >>> uslt = USLTClusterer(n_select=5, min_steps=20, random_state=0).fit(X)
     >>> uslt.selected_indices_.shape
     (5,)
     """
@@ -204,15 +285,20 @@ class USLTClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         "n_clusters": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "n_heads": [Interval(numbers.Integral, 1, None, closed="left")],
         "n_neighbors": [Interval(numbers.Integral, 1, None, closed="left")],
+        "selection": [StrOptions({"density", "confidence"})],
         "tau": [Interval(numbers.Real, 0, 1, closed="left")],
-        "reweight": ["boolean"],
+        "reweight": [StrOptions(set(_losses.REWEIGHT_MODES)), "boolean"],
+        "mean_outside_mask": ["boolean"],
         "alpha": [Interval(numbers.Real, 0, None, closed="left")],
         "sharpen_temperature": [Interval(numbers.Real, 0, None, closed="neither")],
         "local_weight": [Interval(numbers.Real, 0, None, closed="left")],
         "prior_momentum": [Interval(numbers.Real, 0, 1, closed="both")],
+        "reassign_thresholds": [tuple, list, None],
+        "reassign_after": [Interval(numbers.Integral, 0, None, closed="left")],
         "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
         "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
         "n_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "min_steps": [Interval(numbers.Integral, 0, None, closed="left")],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "hidden_layer_sizes": [tuple, list],
         "logit_scale": [Interval(numbers.Real, 0, None, closed="neither")],
@@ -228,26 +314,32 @@ class USLTClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         "verbose": ["verbose"],
     }
 
-    def __init__(self, n_select=10, *, n_clusters=None, n_heads=3, n_neighbors=20, tau=0.95,
-                 reweight=True, alpha=5.0, sharpen_temperature=0.25, local_weight=5.0,
-                 prior_momentum=0.5, learning_rate=1e-4, weight_decay=1e-4, n_epochs=30,
-                 batch_size=256, hidden_layer_sizes=(), logit_scale=40.0,
-                 noise_scale=0.1, feature_dropout=0.1, augment=None, backbone=None,
-                 normalize=True, neighbors="auto", device="auto", n_jobs=None,
-                 random_state=None, verbose=False):
+    def __init__(self, n_select=10, *, n_clusters=None, n_heads=3, n_neighbors=20,
+                 selection="density", tau=0.0, reweight="renorm", mean_outside_mask=True,
+                 alpha=2.5, sharpen_temperature=0.5, local_weight=0.5, prior_momentum=0.5,
+                 reassign_thresholds=(0.15, 1.5), reassign_after=100, learning_rate=1e-4,
+                 weight_decay=1e-4, n_epochs=30, min_steps=1000, batch_size=256,
+                 hidden_layer_sizes=(), logit_scale=40.0, noise_scale=0.1, feature_dropout=0.1,
+                 augment=None, backbone=None, normalize=True, neighbors="auto", device="auto",
+                 n_jobs=None, random_state=None, verbose=False):
         self.n_select = n_select
         self.n_clusters = n_clusters
         self.n_heads = n_heads
         self.n_neighbors = n_neighbors
+        self.selection = selection
         self.tau = tau
         self.reweight = reweight
+        self.mean_outside_mask = mean_outside_mask
         self.alpha = alpha
         self.sharpen_temperature = sharpen_temperature
         self.local_weight = local_weight
         self.prior_momentum = prior_momentum
+        self.reassign_thresholds = reassign_thresholds
+        self.reassign_after = reassign_after
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.n_epochs = n_epochs
+        self.min_steps = min_steps
         self.batch_size = batch_size
         self.hidden_layer_sizes = hidden_layer_sizes
         self.logit_scale = logit_scale
@@ -295,19 +387,21 @@ class USLTClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         if any(not isinstance(h, numbers.Integral) or h < 1 for h in self.hidden_layer_sizes):
             raise ValueError("hidden_layer_sizes must be a tuple of positive integers, got "
                              f"{self.hidden_layer_sizes!r}.")
+        thresholds = self._check_thresholds()
         X = (rows_to_float32(X) if self.normalize
              else check_distance_range(np.asarray(X, dtype=np.float32)))
         if self.normalize:
             X = normalize_rows(X)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        _, knn = kneighbors(X, self.n_neighbors, neighbors=self.neighbors,
-                            random_state=seed, n_jobs=self.n_jobs, verbose=self.verbose)
+        dist, knn = kneighbors(X, self.n_neighbors, neighbors=self.neighbors,
+                               random_state=seed, n_jobs=self.n_jobs, verbose=self.verbose)
+        density = density_utility(np.asarray(dist, dtype=np.float64) ** 2)
 
         from ._network import USLTNetwork
         import copy
 
         device = resolve_device(self.device)
-        with deterministic_algorithms(device.type != "cpu"), _torch_threads(self.n_jobs, torch):
+        with deterministic_algorithms(device.type != "cpu"), _TorchThreads(self.n_jobs, torch):
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(seed)
                 backbone = copy.deepcopy(self.backbone) if self.backbone is not None else None
@@ -320,22 +414,37 @@ class USLTClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
             X_t = torch.from_numpy(X).to(device)
             knn_t = torch.from_numpy(np.ascontiguousarray(knn, dtype=np.int64)).to(device)
             self._init_heads(net, X_t, n_clusters, gen, torch)
-            prior, losses = self._train(net, X_t, knn_t, n_clusters, gen, torch)
-            proba, log_conf = self._soft_assign(net, X_t, torch)
+            state = self._train(net, X_t, knn_t, n_clusters, thresholds, gen, torch)
+            proba, confidence, log_conf = _soft_assign(net, X_t, torch)
 
         self.model_ = net.to("cpu")
-        self.cluster_prior_ = prior.cpu().numpy().astype(np.float64)
-        self.loss_curve_ = losses
-        self.n_iter_ = len(losses)
+        self.cluster_prior_ = state["prior"].cpu().numpy().astype(np.float64)
+        self.cluster_counts_ = state["counts"].cpu().numpy().astype(np.float64)
+        self.n_reassigned_ = state["n_reassigned"]
+        self.loss_curve_ = state["losses"]
+        self.n_iter_ = len(state["losses"])
+        self.n_steps_ = state["n_steps"]
         self.n_clusters_ = n_clusters
         self.labels_ = proba.argmax(axis=1).astype(np.int64)
-        self.confidence_ = proba[np.arange(n_samples), self.labels_]
+        self.confidence_ = confidence
+        self.density_ = density
         self.cluster_sizes_ = np.bincount(self.labels_, minlength=n_clusters)
-        self.selected_indices_ = _select(self.labels_, self.confidence_, log_conf,
-                                         self.n_select, n_clusters)
+        score = density if self.selection == "density" else confidence
+        self.selected_indices_ = _select(self.labels_, score, log_conf, self.n_select,
+                                         n_clusters)
         self.cluster_centers_ = _centers(X, self.labels_, proba, n_clusters)
         self.fit_time_ = time.perf_counter() - start
         return self
+
+    def _check_thresholds(self):
+        if self.reassign_thresholds is None:
+            return None
+        t = tuple(self.reassign_thresholds)
+        if (len(t) != 2 or not all(isinstance(v, numbers.Real) for v in t)
+                or not 0 <= t[0] < t[1]):
+            raise ValueError("reassign_thresholds must be None or (low, high) with "
+                             f"0 <= low < high, got {self.reassign_thresholds!r}.")
+        return float(t[0]), float(t[1])
 
     def _backbone_width(self, backbone, X, torch):
         if backbone is None:
@@ -366,63 +475,79 @@ class USLTClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
             x = torch.nn.functional.normalize(x.reshape(x.shape[0], -1), dim=1).reshape(x.shape)
         return x
 
-    def _train(self, net, X_t, knn_t, n_clusters, gen, torch):
+    def _train(self, net, X_t, knn_t, n_clusters, thresholds, gen, torch):
         n_samples, k = knn_t.shape
         batch = min(self.batch_size, n_samples)
-        steps = -(-n_samples // batch)
-        prior = torch.full((self.n_heads, n_clusters), 1.0 / n_clusters, device=X_t.device)
+        steps_per_epoch = -(-n_samples // batch)
+        total_steps = max(self.n_epochs * steps_per_epoch, self.min_steps)
+        n_epochs = -(-total_steps // steps_per_epoch)
+        dev = X_t.device
+        prior = torch.full((self.n_heads, n_clusters), 1.0 / n_clusters, device=dev)
+        # the reference starts the count EMA at 1/C too; it reaches the data's
+        # scale long before ``reassign_after`` steps
+        counts = torch.full((self.n_heads, n_clusters), 1.0 / n_clusters, device=dev)
         opt = torch.optim.Adam(net.parameters(), lr=self.learning_rate,
                                weight_decay=self.weight_decay)
-        losses = []
+        losses, step, n_reassigned = [], 0, 0
         net.train()
-        with progress_bar(total=self.n_epochs, desc="USL-T", disable=not self.verbose) as bar:
-            for _ in range(self.n_epochs):
-                perm = torch.randperm(n_samples, generator=gen, device=X_t.device)
-                total = 0.0
-                for s in range(steps):
+        with progress_bar(total=total_steps, desc="USL-T", disable=not self.verbose) as bar:
+            for _ in range(n_epochs):
+                perm = torch.randperm(n_samples, generator=gen, device=dev)
+                total, n_batches = 0.0, 0
+                for s in range(steps_per_epoch):
+                    if step == total_steps:
+                        break
                     idx = perm[s * batch:(s + 1) * batch]
                     b = idx.shape[0]
-                    pick = torch.randint(k, (b,), generator=gen, device=X_t.device)
+                    pick = torch.randint(k, (b,), generator=gen, device=dev)
                     nbr = knn_t[idx, pick]
                     weak = X_t[idx]
-                    views = torch.cat([weak, self._perturb(weak, gen, torch),
-                                       self._perturb(X_t[nbr], gen, torch)])
-                    logits = net(views)
+                    strong = self._perturb(weak, gen, torch)
+                    nbr_strong = self._perturb(X_t[nbr], gen, torch)
+                    # targets only: no gradient through the weak view or the neighbour
+                    with torch.no_grad():
+                        z_targets = net(torch.cat([weak, nbr_strong]))
+                    z_strong_all = net(strong)
                     loss = 0.0
                     for h in range(self.n_heads):
-                        z_weak, z_strong, z_nbr = logits[h, :b], logits[h, b:2 * b], logits[h, 2 * b:]
-                        loss = loss + _losses.global_loss(z_weak, z_strong, tau=self.tau,
-                                                          reweight=self.reweight)
+                        z_weak, z_nbr = z_targets[h, :b], z_targets[h, b:]
+                        z_strong = z_strong_all[h]
+                        loss = loss + _losses.global_loss(
+                            z_weak, z_strong, tau=self.tau, reweight=self.reweight,
+                            mean_outside_mask=self.mean_outside_mask)
+                        # the anchor is the strong view, as in the reference
                         loss = loss + self.local_weight * _losses.local_loss(
-                            z_weak, z_nbr, prior[h], alpha=self.alpha,
+                            z_strong, z_nbr, prior[h], alpha=self.alpha,
                             temperature=self.sharpen_temperature)
                         prior[h] = _losses.update_prior(prior[h], z_nbr, self.prior_momentum)
+                        counts[h] = _losses.update_counts(counts[h], z_weak, tau=self.tau,
+                                                          n_samples=n_samples,
+                                                          momentum=COUNT_MOMENTUM)
                     opt.zero_grad(set_to_none=True)
                     loss.backward()
                     opt.step()
+                    step += 1
+                    if thresholds is not None and step > self.reassign_after:
+                        n_reassigned += _reassign(net, counts, n_samples / n_clusters,
+                                                  thresholds, gen, torch)
                     total += float(loss.detach())
-                losses.append(total / steps)
-                bar.update(1)
+                    n_batches += 1
+                    bar.update(1)
+                losses.append(total / max(n_batches, 1))
                 bar.set_postfix_str(f"loss={losses[-1]:.4f}")
         net.eval()
-        return prior, losses
-
-    def _soft_assign(self, net, X_t, torch):
-        """Head-averaged probabilities (float64) and mean log-probabilities."""
-        probs, logps = [], []
-        with torch.no_grad(), eval_mode(net):
-            for start in range(0, X_t.shape[0], 4096):
-                z = net(X_t[start:start + 4096]).to(torch.float64)
-                probs.append(torch.softmax(z, dim=2).mean(dim=0).cpu())
-                logps.append(torch.log_softmax(z, dim=2).mean(dim=0).cpu())
-        proba = torch.cat(probs).numpy()
-        logp = torch.cat(logps).numpy()
-        labels = proba.argmax(axis=1)
-        return proba, logp[np.arange(len(labels)), labels]
+        return dict(prior=prior, counts=counts, losses=losses, n_steps=step,
+                    n_reassigned=n_reassigned)
 
     # -------------------------------------------------------- inference API
+    def _prepare(self, X):
+        X = check_embeddings(self, X, reset=False)
+        X = (rows_to_float32(X) if self.normalize
+             else check_distance_range(np.asarray(X, dtype=np.float32)))
+        return normalize_rows(X) if self.normalize else X
+
     def predict_proba(self, X):
-        """Soft cluster assignments, averaged over heads.
+        """Soft cluster assignments of head 0 (the head that gives the clusters).
 
         Parameters
         ----------
@@ -435,17 +560,13 @@ class USLTClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         torch = import_torch("USLTClusterer")
-        X = check_embeddings(self, X, reset=False)
-        X = (rows_to_float32(X) if self.normalize
-             else check_distance_range(np.asarray(X, dtype=np.float32)))
-        if self.normalize:
-            X = normalize_rows(X)
-        with _torch_threads(self.n_jobs, torch):
-            proba, _ = self._soft_assign(self.model_, torch.from_numpy(X), torch)
+        X = self._prepare(X)
+        with _TorchThreads(self.n_jobs, torch):
+            proba, _, _ = _soft_assign(self.model_, torch.from_numpy(X), torch)
         return proba
 
     def predict(self, X):
-        """Cluster of highest head-averaged probability.
+        """Cluster of highest probability under head 0.
 
         Parameters
         ----------
@@ -456,6 +577,24 @@ class USLTClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         labels : ndarray of shape (n_samples,)
         """
         return self.predict_proba(X).argmax(axis=1).astype(np.int64)
+
+    def score_samples(self, X):
+        """Confidence: mean over heads of each head's maximum probability.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        confidence : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        torch = import_torch("USLTClusterer")
+        X = self._prepare(X)
+        with _TorchThreads(self.n_jobs, torch):
+            _, confidence, _ = _soft_assign(self.model_, torch.from_numpy(X), torch)
+        return confidence
 
     def transform(self, X):
         """Soft cluster assignments (same as :meth:`predict_proba`).
@@ -524,7 +663,7 @@ class USLTClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         return tags
 
 
-class _torch_threads:
+class _TorchThreads:
     """Set torch's intra-op thread count for a block, then restore it."""
 
     def __init__(self, n_jobs, torch):
@@ -549,37 +688,82 @@ class _torch_threads:
         return False
 
 
-def _select(labels, confidence, log_conf, n_select, n_clusters):
-    """One per kept cluster (the most confident), most confident first.
+def _soft_assign(net, X_t, torch, chunk=4096):
+    """Head 0's probabilities and the per-sample confidence.
+
+    Returns ``proba`` (n, C) float64 from head 0 alone, ``confidence`` = mean
+    over heads of each head's max probability, and ``log_conf`` = mean over
+    heads of each head's max log-probability (a tie-breaker that does not
+    saturate at 1). Each head is read in its own numbering; no probability is
+    ever averaged across heads, whose cluster ids are unrelated.
+    """
+    probs, confs, logcs = [], [], []
+    with torch.no_grad(), eval_mode(net):
+        for start in range(0, X_t.shape[0], chunk):
+            z = net(X_t[start:start + chunk]).to(torch.float64)  # (heads, b, C)
+            logp = torch.log_softmax(z, dim=2)
+            max_logp = logp.max(dim=2).values  # each head's own best cluster
+            probs.append(torch.exp(logp[0]).cpu())
+            confs.append(torch.exp(max_logp).mean(dim=0).cpu())
+            logcs.append(max_logp.mean(dim=0).cpu())
+    return (torch.cat(probs).numpy(), torch.cat(confs).numpy(), torch.cat(logcs).numpy())
+
+
+def _reassign(net, counts, mean_size, thresholds, gen, torch):
+    """Split the largest cluster into the smallest one where the counts call for it.
+
+    Per head: if the smallest count EMA is below ``low * mean_size`` and the
+    largest above ``high * mean_size``, the smallest cluster's weight becomes
+    the largest one's plus a tiny random perturbation (minus it for the
+    largest), and both take half the largest count. The two copies then
+    split the large cluster along the random direction (DeeperCluster's
+    empty-cluster trick, used by the reference). Returns the number of
+    reassignments made.
+    """
+    low, high = thresholds[0] * mean_size, thresholds[1] * mean_size
+    n = 0
+    with torch.no_grad():
+        for h in range(counts.shape[0]):
+            min_val, min_ind = counts[h].min(dim=0)
+            max_val, max_ind = counts[h].max(dim=0)
+            if not (float(min_val) < low and float(max_val) > high):
+                continue
+            w = net.heads[h, max_ind].clone()
+            pert = torch.randn(w.shape, generator=gen, device=w.device, dtype=w.dtype)
+            pert = pert * (REASSIGN_EPS * float(w.norm()))
+            net.heads[h, min_ind] = w + pert
+            net.heads[h, max_ind] = w - pert
+            half = counts[h, max_ind] / 2
+            counts[h, min_ind] = half
+            counts[h, max_ind] = half
+            n += 1
+    return n
+
+
+def _select(labels, score, tiebreak, n_select, n_clusters):
+    """One member per kept cluster (best ``score``), largest cluster first.
 
     Clusters are ranked by size (ties: lower index); the ``n_select`` largest
-    non-empty ones each give their most confident member. If fewer than
-    ``n_select`` clusters are non-empty, the remaining picks go round-robin
-    over the clusters (by size) to their next most confident members.
+    non-empty ones each give their best member (highest ``score``, then
+    highest ``tiebreak``, then lowest index). If fewer than ``n_select``
+    clusters are non-empty, the remaining picks go round-robin over the
+    clusters (by size) to their next best members. One sort, no loop over
+    samples.
     """
+    n = labels.shape[0]
+    order = np.lexsort((np.arange(n), -tiebreak, -score, labels))  # by cluster, best first
     sizes = np.bincount(labels, minlength=n_clusters)
-    order_clusters = np.lexsort((np.arange(n_clusters), -sizes))
-    order_clusters = order_clusters[sizes[order_clusters] > 0]
-    members = {}
-    for c in order_clusters:
-        idx = np.flatnonzero(labels == c)
-        # confidence first, then the (non-saturating) mean log-probability, then index
-        rank = np.lexsort((idx, -log_conf[idx], -confidence[idx]))
-        members[c] = idx[rank]
-    primary = [members[c][0] for c in order_clusters[:n_select]]
-    fill = []
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    by_size = np.lexsort((np.arange(n_clusters), -sizes))
+    by_size = by_size[sizes[by_size] > 0]
+    picks = list(order[starts[by_size[:n_select]]])
     depth = 1
-    while len(primary) + len(fill) < n_select:
-        for c in order_clusters:
-            if depth < len(members[c]) and len(primary) + len(fill) < n_select:
-                fill.append(members[c][depth])
+    while len(picks) < n_select:
+        for c in by_size:
+            if depth < sizes[c] and len(picks) < n_select:
+                picks.append(order[starts[c] + depth])
         depth += 1
-
-    def by_confidence(ids):
-        ids = np.asarray(ids, dtype=np.int64)
-        return ids[np.lexsort((ids, -log_conf[ids], -confidence[ids]))]
-
-    return np.concatenate([by_confidence(primary), by_confidence(fill)]).astype(np.int64)
+    return np.asarray(picks, dtype=np.int64)
 
 
 def _centers(X, labels, proba, n_clusters):

@@ -1,4 +1,4 @@
-"""Label propagation over the kNN graph: :class:`HDLLabeler` (HDL and kNN-DV)."""
+"""Label propagation over the kNN graph: :class:`HDLLabeler` (rounds, HDL, kNN-DV)."""
 
 from ._hdl import HDLLabeler
 

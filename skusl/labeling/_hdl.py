@@ -5,12 +5,14 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from .._sklearn_compat import HasMethods, Interval, StrOptions
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
+from .._sklearn_compat import HasMethods, StrOptions, _fit_context
+
 # split_labels lives in skusl._validation (one reading of y for every estimator).
-from .._validation import check_embeddings, normalize_rows, split_labels
+from .._validation import Count, check_embeddings, normalize_rows, split_labels
+from ..neighbors import NEIGHBORS_METHODS
 
 #: Similarity of a neighbour at distance ``d`` is ``1 / (d + SIM_EPS)``: scale
 #: free in its ranking, finite for duplicates (``d = 0``).
@@ -179,19 +181,59 @@ def hdl_labels(dist, ind, codes, n_classes, features=None):
     return lab, order, level, shares, int(n_fallback)
 
 
+def hdl_fallback_mask(ind, order, level):
+    """Which samples HDL labeled by the fallback (no labeled neighbour at their turn).
+
+    Only the ``max L = 0`` level has any; there, a sample had no labeled
+    neighbour at its turn exactly when every neighbour was labeled after it
+    (samples labeled in ``y`` count as labeled before everyone).
+    """
+    n = ind.shape[0]
+    pos = np.full(n, -1, dtype=np.int64)
+    pos[order] = np.arange(order.shape[0])
+    mask = np.zeros(n, dtype=bool)
+    cand = np.flatnonzero(level == 0)
+    if cand.size:
+        mask[cand] = (pos[ind[cand]] > pos[cand, None]).all(axis=1)
+    return mask
+
+
+#: ``n_neighbors=None``: the k of each method (docs/benchmarks/propagation.md
+#: for "rounds"; docs/benchmarks/hdl.md for the paper's HDL and kNN-DV).
+DEFAULT_NEIGHBORS = {"rounds": 10, "hdl": 3, "knn_dv": 3}
+#: ``n_neighbors="auto"``: the largest k AutoK tries (the HDL paper's range).
+AUTO_K_MAX = 20
+
+
 # --------------------------------------------------------------------------- estimator
 class HDLLabeler(ClassifierMixin, BaseEstimator):
-    """Hierarchical Dynamic Labeling: spread a few labels over the kNN graph.
+    """Spread a few labels over the kNN graph: by rounds (default), HDL or kNN-DV.
 
     Semi-supervised, in scikit-learn's convention (as ``LabelSpreading``):
     ``fit(X, y)`` with ``y == -1`` for the unlabeled samples labels every
     sample (``transduction_``); ``predict`` labels new samples by a vote of
     their k nearest training samples.
 
-    **The algorithm.** One kNN graph over labeled and unlabeled samples
-    (``n_neighbors`` = k out-neighbours per sample, self excluded). For an
-    unlabeled sample ``i``, ``L_i`` is the number of labeled samples among its
-    k neighbours. Until no sample is unlabeled:
+    **method="rounds" (default).** One kNN graph over labeled and unlabeled
+    samples (k out-neighbours per sample, self excluded). Round after round,
+    the candidates are the unlabeled samples with at least one labeled
+    neighbour when the round starts; they are taken in order of their
+    number of labeled neighbours at that moment (descending, ties by the
+    smaller index), and each is labeled at its turn by the
+    similarity-weighted vote (``1 / (d + 1e-12)``) of its neighbours labeled
+    at that turn (ties by the count, then the smallest class). A sample
+    labeled in round ``r`` makes its unlabeled in-neighbours candidates of
+    round ``r + 1``: every labeled region grows one hop per round, so none
+    floods the others (HDL's global level lets the first region's front run
+    across class borders at k >= 10). This keeps HDL's two ideas, the most
+    labeled neighbours first and a labeled set that grows as it goes, inside
+    each round. The samples with no directed path to a labeled one get the
+    fallback below (level 0, confidence 0). O(n k) time and memory after the
+    graph, plus one sort per round.
+
+    **method="hdl"**, the paper's Algorithm 1, unchanged. For an unlabeled
+    sample ``i``, ``L_i`` is the number of labeled samples among its k
+    neighbours. Until no sample is unlabeled:
 
     1. ``m = max L`` over the unlabeled samples; the level set ``S`` is every
        unlabeled sample with ``L_i = m`` (taken when the level starts).
@@ -229,19 +271,19 @@ class HDLLabeler(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    n_neighbors : int or "auto", default=3
-        k, the neighbours per sample (HDL) or labeled voters (kNN-DV).
-        HDL wants a small k: its levels favour the points with the most
-        labeled neighbours, so with a large k the region that fills first
-        keeps the highest counts on its frontier and can overrun the others
-        (on 20k MNIST rows with 25 labels per class, k=20 labels 19,729 points
-        as one class). The default 3 is the best of k in {1, 2, 3, 5, 7, 10}
-        averaged over MNIST, Fashion-MNIST and Rotten Tomatoes at 1, 4 and 10
-        labels per class (``benchmarks/bench_hdl_k.py``,
-        ``docs/benchmarks/hdl.md``).
-        ``"auto"`` picks it with :class:`skusl.model_selection.AutoK` on the
-        labeled samples (default settings, this estimator's ``random_state``).
-    method : {"hdl", "knn_dv"}, default="hdl"
+    n_neighbors : int, "auto" or None, default=None
+        k, the neighbours per sample (rounds, HDL) or labeled voters (kNN-DV).
+        ``None``: the method's default, 10 for ``"rounds"`` (the best of the
+        k measured in ``docs/benchmarks/propagation.md``, whose accuracy
+        varies little over k = 3..20), 3 for ``"hdl"`` and ``"knn_dv"`` (the
+        paper's value; HDL wants a small k: with a large k the region that
+        fills first keeps the highest counts on its frontier and overruns
+        the others, ``docs/benchmarks/hdl.md``).
+        ``"auto"`` picks it with :class:`skusl.model_selection.AutoK`'s
+        held-out criterion for this method (k = 1..20 on a graph built once
+        at k=20; this estimator's ``random_state``); with one label per
+        class it keeps the method's default.
+    method : {"rounds", "hdl", "knn_dv"}, default="rounds"
     metric : {"euclidean", "precomputed"}, default="euclidean"
         ``"precomputed"``: ``X`` in ``fit`` is a sparse kNN distance graph of
         shape (n_samples, n_samples) with at least ``n_neighbors`` neighbours
@@ -275,18 +317,26 @@ class HDLLabeler(ClassifierMixin, BaseEstimator):
         The label of every training sample.
     label_distributions_ : ndarray of shape (n_samples, n_classes)
         Vote shares of each sample's labeled neighbours when it was labeled
-        (one-hot for labeled and fallback samples); its maximum is the
-        labeling confidence.
+        (similarity-weighted for ``"rounds"``, counted for ``"hdl"`` and
+        ``"knn_dv"``; one-hot for labeled and fallback samples).
+    confidence_ : ndarray of shape (n_samples,)
+        The label's share of the vote that gave it (the row of
+        ``label_distributions_`` at the label): 1 for the samples labeled in
+        ``y``, 0 for the fallback samples (a label from distance, not a
+        vote). Higher is more often right; sort by it to send the least
+        certain samples to the annotators next.
     labeling_order_ : ndarray of shape (n_unlabeled,)
         Indices of the unlabeled samples in the order they were labeled
         (kNN-DV: ascending).
     labeling_level_ : ndarray of shape (n_samples,)
-        The level ``m`` at which each sample was labeled, -1 for the samples
-        labeled in ``y`` (kNN-DV: ``n_neighbors``).
+        The round (1, 2, ...; 0 for fallback samples) of ``"rounds"``, the
+        level ``m`` of ``"hdl"``, at which each sample was labeled; -1 for
+        the samples labeled in ``y`` (kNN-DV: ``n_neighbors``).
     n_fallback_ : int
         Samples labeled by the nearest-labeled fallback.
     n_neighbors_ : int
-        The k used (AutoK's pick when ``n_neighbors="auto"``).
+        The k used (the method's default for ``None``, AutoK's pick for
+        ``"auto"``).
     n_features_in_ : int
         Features seen in ``fit`` (with ``metric="precomputed"``: n_samples).
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -322,17 +372,18 @@ class HDLLabeler(ClassifierMixin, BaseEstimator):
     >>> hdl = HDLLabeler(n_neighbors=2).fit(X, y)
     >>> hdl.transduction_
     array([0, 0, 0, 1, 1, 1])
+    >>> hdl.labeling_level_
+    array([-1,  1,  1, -1,  1,  1])
     >>> hdl.predict([[0.05, 1.0]])
     array([0])
     """
 
     _parameter_constraints: dict = {
-        "n_neighbors": [Interval(numbers.Integral, 1, None, closed="left"),
-                        StrOptions({"auto"})],
-        "method": [StrOptions({"hdl", "knn_dv"})],
+        "n_neighbors": [Count(numbers.Integral, 1, None, closed="left"),
+                        StrOptions({"auto"}), None],
+        "method": [StrOptions({"rounds", "hdl", "knn_dv"})],
         "metric": [StrOptions({"euclidean", "precomputed"})],
-        "neighbors": [StrOptions({"auto", "exact", "approximate"}),
-                      HasMethods(["fit_transform"])],
+        "neighbors": [StrOptions(set(NEIGHBORS_METHODS)), HasMethods(["fit_transform"])],
         "backend": [StrOptions({"auto", "numpy", "numba", "cupy"})],
         "normalize": ["boolean"],
         "random_state": ["random_state"],
@@ -340,7 +391,7 @@ class HDLLabeler(ClassifierMixin, BaseEstimator):
         "verbose": ["verbose"],
     }
 
-    def __init__(self, n_neighbors=3, *, method="hdl", metric="euclidean",
+    def __init__(self, n_neighbors=None, *, method="rounds", metric="euclidean",
                  neighbors="auto", backend="auto", normalize=True, random_state=None,
                  n_jobs=None, verbose=False):
         self.n_neighbors = n_neighbors
@@ -374,13 +425,26 @@ class HDLLabeler(ClassifierMixin, BaseEstimator):
         return X
 
     def _resolve_k(self, X, y, n_samples, n_labeled):
+        """The k to use; ``None`` when ``"auto"`` with the held-out criterion
+        (chosen later, on the graph ``fit`` builds anyway)."""
         k = self.n_neighbors
-        if k == "auto":
+        self._autok = None
+        if k is None:
+            k = DEFAULT_NEIGHBORS[self.method]
+        elif k == "auto":
+            if self.method != "knn_dv":
+                return None
             from ..model_selection import AutoK
 
-            auto = AutoK(metric=self.metric, normalize=self.normalize,
-                         random_state=self.random_state).fit(X, y)
+            auto = AutoK(HDLLabeler(method=self.method, metric=self.metric,
+                                    normalize=self.normalize, backend=self.backend),
+                         random_state=self.random_state)._choose(X, y)
+            self._autok = auto
             k = int(auto.k_)
+        self._check_k(k, n_samples, n_labeled)
+        return int(k)
+
+    def _check_k(self, k, n_samples, n_labeled):
         if k >= n_samples:
             raise ValueError(
                 f"n_neighbors={k} must be smaller than n_samples={n_samples} (the "
@@ -391,7 +455,6 @@ class HDLLabeler(ClassifierMixin, BaseEstimator):
                 f"method='knn_dv' votes among the n_neighbors={k} nearest labeled "
                 f"samples, but only {n_labeled} are labeled; lower n_neighbors."
             )
-        return int(k)
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
@@ -425,6 +488,7 @@ class HDLLabeler(ClassifierMixin, BaseEstimator):
             self.n_features_in_ = n_samples
             features = None
         else:
+            graph = None
             features = self._prepare(check_embeddings(self, X, reset=True))
             if features.shape[0] != n_samples:
                 raise ValueError(
@@ -435,36 +499,46 @@ class HDLLabeler(ClassifierMixin, BaseEstimator):
         n_classes = classes.shape[0]
 
         if n_labeled == n_samples:
+            k = DEFAULT_NEIGHBORS[self.method] if k is None else k
             labels = codes
             order = np.empty(0, dtype=np.int64)
             level = np.full(n_samples, -1, dtype=np.int64)
             shares = np.zeros((n_samples, n_classes))
             shares[np.arange(n_samples), codes] = 1.0
+            confidence = np.ones(n_samples)
             n_fallback = 0
         elif self.method == "knn_dv":
             labels, order, level, shares = self._knn_dv(features, codes, k, n_classes)
+            confidence = shares.max(axis=1)
             n_fallback = 0
         else:
-            if self.metric == "precomputed":
-                from ..neighbors import graph_to_arrays
+            # "auto" builds the graph once, at the largest k AutoK tries
+            dist, ind = self._graph(graph if features is None else features, k)
+            if k is None:
+                from ..model_selection import AutoK
 
-                dist, ind = graph_to_arrays(graph, k)
+                auto = AutoK(HDLLabeler(method=self.method), k_max=ind.shape[1],
+                             random_state=self.random_state)
+                self._autok = auto._fit_arrays(dist, ind, codes, classes, features)
+                k = int(auto.k_)
+                self._check_k(k, n_samples, n_labeled)
+                dist, ind = dist[:, :k], ind[:, :k]
+            if self.method == "rounds":
+                from ._rounds import rounds_labels
+
+                labels, order, level, shares, confidence, n_fallback = rounds_labels(
+                    dist, ind, codes, n_classes, features)
             else:
-                from ..neighbors import kneighbors
-
-                dist, ind = kneighbors(features, k, neighbors=self.neighbors,
-                                       backend=self.backend,
-                                       random_state=self.random_state,
-                                       n_jobs=self.n_jobs, verbose=self.verbose)
-                if not isinstance(dist, np.ndarray):  # CuPy
-                    dist, ind = dist.get(), ind.get()
-            labels, order, level, shares, n_fallback = hdl_labels(
-                dist, ind, codes, n_classes, features)
+                labels, order, level, shares, n_fallback = hdl_labels(
+                    dist, ind, codes, n_classes, features)
+                confidence = shares.max(axis=1)
+                confidence[hdl_fallback_mask(ind, order, level)] = 0.0
 
         self.classes_ = classes
         self._labels = labels
         self.transduction_ = classes[labels]
         self.label_distributions_ = shares
+        self.confidence_ = confidence
         self.labeling_order_ = order
         self.labeling_level_ = level
         self.n_fallback_ = int(n_fallback)
@@ -472,6 +546,31 @@ class HDLLabeler(ClassifierMixin, BaseEstimator):
         self._fit_X = features
         self._n_train = n_samples
         return self
+
+    def _graph(self, X, k):
+        """(dist, ind) of the k-NN graph of the features, or of a precomputed graph.
+
+        ``k=None`` ("auto"): up to ``AUTO_K_MAX`` neighbours (those the
+        precomputed graph holds, if fewer).
+        """
+        if self.metric == "precomputed":
+            from ..neighbors import graph_to_arrays
+
+            if k is None:
+                dist, ind = graph_to_arrays(X)
+                return dist[:, :AUTO_K_MAX], ind[:, :AUTO_K_MAX]
+            return graph_to_arrays(X, k)
+        from ..neighbors import kneighbors
+
+        if k is None:
+            k = min(AUTO_K_MAX, X.shape[0] - 1)
+
+        dist, ind = kneighbors(X, k, neighbors=self.neighbors, backend=self.backend,
+                               random_state=self.random_state, n_jobs=self.n_jobs,
+                               verbose=self.verbose)
+        if not isinstance(dist, np.ndarray):  # CuPy
+            dist, ind = dist.get(), ind.get()
+        return dist, ind
 
     def _knn_dv(self, features, codes, k, n_classes):
         from ..neighbors import query_kneighbors

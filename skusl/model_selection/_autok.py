@@ -5,16 +5,19 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import betainc
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context, clone
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.utils import check_random_state, get_tags
-from .._sklearn_compat import HasMethods, Interval, StrOptions
+from .._sklearn_compat import HasMethods, Interval, StrOptions, _fit_context
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_embeddings, normalize_rows
+from ._holdout import choose_k, graph_correct, holdout_splits, knn_dv_correct
 
 #: ``k_max=None`` searches k = 1 .. min(DEFAULT_K_MAX, n_labeled - 1).
 DEFAULT_K_MAX = 50
+#: ``criterion="holdout"``, ``k_max=None``: k = 1 .. 20 (the HDL paper's range).
+DEFAULT_HOLDOUT_K_MAX = 20
 
 
 def autok_curves(centre_codes, neighbor_codes, noise_rate):
@@ -69,7 +72,24 @@ def _estimator_has(attr):
 class AutoK(MetaEstimatorMixin, BaseEstimator):
     """Adaptive k for kNN label propagation, from the labeled samples alone.
 
-    For k = 1 .. ``k_max``: draw a fraction ``p`` of the labeled samples as
+    ``criterion="holdout"`` (default): in each of ``n_repeats`` draws, hold
+    out ``holdout_fraction`` of the labels of every class that has at least
+    two, propagate from the others over the whole kNN graph with the
+    estimator's method (``HDLLabeler``'s ``method``; ``"rounds"`` without an
+    estimator) at k = 1 .. ``k_max``, and score the held-out labels.
+    ``scores_`` is the held-out accuracy at each k. ``k_`` is the method's
+    default k (``HDLLabeler``'s: 10 for rounds, 3 for hdl and knn_dv) unless
+    the best k beats it by more than two standard errors of the paired
+    difference over the held-out samples (a few tens of held-out labels
+    make a noisy curve; the default is the k measured best on the shared
+    sets, ``docs/benchmarks/propagation.md``). With one label per class
+    nothing can be held out: ``k_`` is the default and ``scores_`` NaN.
+    This is informative where the paper's estimator is not: with few labels
+    per class, ``mu_k`` below is 0 for every k at or above the labels per
+    class.
+
+    ``criterion="clusterability"``, the paper's estimator: for k = 1 ..
+    ``k_max``, draw a fraction ``p`` of the labeled samples as
     centres; ``mu_k`` (clusterability) is the share of centres whose k nearest
     *labeled* neighbours (self excluded, ties by the smaller index) all carry
     the centre's label; ``I_k = betainc(k + 1 - k', k' + 1, 1 - e)`` with
@@ -85,42 +105,60 @@ class AutoK(MetaEstimatorMixin, BaseEstimator):
     Parameters
     ----------
     estimator : estimator with an ``n_neighbors`` parameter, default=None
-        Fitted with ``n_neighbors=k_`` (a clone, in ``estimator_``).
+        Fitted with ``n_neighbors=k_`` (a clone, in ``estimator_``). Its
+        ``method`` (if any) is the propagation the held-out criterion runs.
+    criterion : {"holdout", "clusterability"}, default="holdout"
     k_max : int or None, default=None
-        Largest k tried; at most ``n_labeled - 1``. ``None``:
+        Largest k tried. ``holdout``: below ``n_samples``; ``None``: 20 (the
+        HDL paper's range; with a precomputed graph, at most the neighbours
+        it holds). ``clusterability``: at most ``n_labeled - 1``; ``None``:
         ``min(50, n_labeled - 1)`` (50 covers the k used in practice while
         the search stays cheap).
     p : float in (0, 1], default=1.0
-        Fraction of the labeled samples drawn as centres. The default uses
+        ``clusterability`` only: fraction of the labeled samples drawn as centres. The default uses
         them all (the least noisy estimate, and the cost, O(n_labeled^2 d),
         is small at annotation budgets); lower it when tens of thousands of
         samples are labeled.
     noise_rate : float in [0, 1), default=0.15
-        Assumed label-noise rate ``e`` (the paper's value).
+        ``clusterability`` only: assumed label-noise rate ``e`` (the paper's value).
+    n_repeats : int, default=5
+        ``holdout`` only: held-out draws (each costs ``k_max`` propagations,
+        O(n k) each).
+    holdout_fraction : float in (0, 1), default=0.25
+        ``holdout`` only: share of each class's labels held out (at least
+        one, at most all but one).
     metric : {"euclidean", "precomputed"}, default="euclidean"
         ``"precomputed"``: ``X`` is a sparse distance graph of shape
-        (n_samples, n_samples) whose labeled rows store distances to at least
-        ``k_max`` other labeled samples. Ignored when ``estimator`` has a
+        (n_samples, n_samples); ``holdout`` propagates on it,
+        ``clusterability`` needs its labeled rows to store distances to at
+        least ``k_max`` other labeled samples. Ignored when ``estimator`` has a
         ``metric`` parameter (its value is used, so that k is chosen in the
         geometry the estimator works in).
     normalize : bool, default=True
         L2-normalise the rows first; ignored when ``estimator`` has a
         ``normalize`` parameter (its value is used).
     random_state : int, RandomState instance or None, default=None
-        Seed of the draw of the centres.
+        Seed of the held-out draws or of the draw of the centres (and of an
+        approximate kNN search).
 
     Attributes
     ----------
     k_ : int
         The chosen k.
-    clusterability_ : ndarray of shape (k_max,)
-        ``mu_k`` for k = 1 .. k_max (index ``k - 1``).
-    vote_bound_ : ndarray of shape (k_max,)
-        ``I_k``.
     scores_ : ndarray of shape (k_max,)
+        ``holdout``: held-out accuracy at k = 1 .. k_max (index ``k - 1``;
+        NaN when nothing could be held out). ``clusterability``:
         ``mu_k * I_k``.
-    centres_ : ndarray of shape (n_centres,)
-        Indices (into ``X``) of the centres drawn.
+    n_held_out_ : int
+        ``holdout``: held-out labels scored, all repeats together
+        (``clusterability``: 0).
+    clusterability_ : ndarray of shape (k_max,) or None
+        ``clusterability``: ``mu_k`` for k = 1 .. k_max (``holdout``: None).
+    vote_bound_ : ndarray of shape (k_max,) or None
+        ``clusterability``: ``I_k`` (``holdout``: None).
+    centres_ : ndarray of shape (n_centres,) or None
+        ``clusterability``: indices (into ``X``) of the centres drawn
+        (``holdout``: None).
     classes_ : ndarray of shape (n_classes,)
         Labels of the labeled samples, sorted.
     estimator_ : estimator
@@ -132,8 +170,9 @@ class AutoK(MetaEstimatorMixin, BaseEstimator):
     Notes
     -----
     With one labeled sample per class every k has ``mu_k = 0``; then all
-    scores are zero and ``k_ = 1``: AutoK needs at least two labels in some
-    classes to say anything.
+    clusterability scores are zero and ``k_ = 1``; the held-out criterion
+    keeps the method's default instead. Either needs at least two labels in
+    some classes to say anything.
 
     Examples
     --------
@@ -145,36 +184,58 @@ class AutoK(MetaEstimatorMixin, BaseEstimator):
     ...                rng.normal(0, 0.1, (20, 2)) + [0, 1]])
     >>> y = np.repeat([0, 1], 20)
     >>> y[::2] = -1
-    >>> auto = AutoK(HDLLabeler(), k_max=5).fit(X, y)
-    >>> int(auto.k_), auto.estimator_.n_neighbors
-    (4, 4)
+    >>> auto = AutoK(HDLLabeler(method="hdl"), k_max=5, random_state=0).fit(X, y)
+    >>> int(auto.k_), auto.estimator_.n_neighbors   # hdl's default 3: no k beats it
+    (3, 3)
+    >>> paper = AutoK(HDLLabeler(), criterion="clusterability", k_max=5).fit(X, y)
+    >>> int(paper.k_)
+    4
     >>> auto.predict([[1.0, 0.0]])
     array([0])
     """
 
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit"]), None],
+        "criterion": [StrOptions({"holdout", "clusterability"})],
         "k_max": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "p": [Interval(numbers.Real, 0, 1, closed="right")],
         "noise_rate": [Interval(numbers.Real, 0, 1, closed="left")],
+        "n_repeats": [Interval(numbers.Integral, 1, None, closed="left")],
+        "holdout_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
         "metric": [StrOptions({"euclidean", "precomputed"})],
         "normalize": ["boolean"],
         "random_state": ["random_state"],
     }
 
-    def __init__(self, estimator=None, *, k_max=None, p=1.0, noise_rate=0.15,
+    def __init__(self, estimator=None, *, criterion="holdout", k_max=None, p=1.0,
+                 noise_rate=0.15, n_repeats=5, holdout_fraction=0.25,
                  metric="euclidean", normalize=True, random_state=None):
         self.estimator = estimator
+        self.criterion = criterion
         self.k_max = k_max
         self.p = p
         self.noise_rate = noise_rate
+        self.n_repeats = n_repeats
+        self.holdout_fraction = holdout_fraction
         self.metric = metric
         self.normalize = normalize
         self.random_state = random_state
 
+    def _params(self):
+        return self.estimator.get_params(deep=False) if self.estimator is not None else {}
+
     def _geometry(self):
-        params = self.estimator.get_params(deep=False) if self.estimator is not None else {}
+        params = self._params()
         return params.get("metric", self.metric), params.get("normalize", self.normalize)
+
+    def _method(self):
+        """The propagation k is chosen for, and its default k."""
+        from ..labeling._hdl import DEFAULT_NEIGHBORS
+
+        method = self._params().get("method", "rounds")
+        if method not in DEFAULT_NEIGHBORS:
+            method = "rounds"
+        return method, DEFAULT_NEIGHBORS[method]
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y):
@@ -194,6 +255,14 @@ class AutoK(MetaEstimatorMixin, BaseEstimator):
         self : AutoK
             Fitted estimator.
         """
+        self._choose(X, y)
+        if self.estimator is not None:
+            self.estimator_ = clone(self.estimator).set_params(n_neighbors=self.k_)
+            self.estimator_.fit(X, y)
+        return self
+
+    def _choose(self, X, y):
+        """Set ``k_`` and the curves (no estimator is fitted)."""
         from .._validation import split_labels
 
         metric, normalize = self._geometry()
@@ -215,6 +284,9 @@ class AutoK(MetaEstimatorMixin, BaseEstimator):
                 )
         lab_idx = np.flatnonzero(~unlabeled)
         n_lab = lab_idx.shape[0]
+        if self.criterion == "holdout":
+            return self._choose_holdout(X, None if metric == "precomputed" else features,
+                                        codes, classes, metric, normalize)
         if n_lab < 2:
             raise ValueError(
                 f"AutoK needs at least two labeled samples to compare neighbours; "
@@ -261,9 +333,77 @@ class AutoK(MetaEstimatorMixin, BaseEstimator):
         self.k_ = int(np.argmax(scores)) + 1
         self.centres_ = lab_idx[centres]
         self.classes_ = classes
-        if self.estimator is not None:
-            self.estimator_ = clone(self.estimator).set_params(n_neighbors=self.k_)
-            self.estimator_.fit(X, y)
+        self.n_held_out_ = 0
+        return self
+
+    # ------------------------------------------------------------------ held-out
+    def _holdout_k_max(self, n_samples):
+        if self.k_max is None:
+            return max(1, min(DEFAULT_HOLDOUT_K_MAX, n_samples - 1))
+        if self.k_max >= n_samples:
+            raise ValueError(
+                f"k_max={self.k_max} must be smaller than n_samples={n_samples} (a "
+                "sample is not its own neighbour); lower k_max or leave it None."
+            )
+        return int(self.k_max)
+
+    def _choose_holdout(self, X, features, codes, classes, metric, normalize):
+        method, _ = self._method()
+        n_samples = codes.shape[0]
+        n_lab = int((codes >= 0).sum())
+        k_max = self._holdout_k_max(n_samples)
+        if features is not None and normalize:
+            features = normalize_rows(features)
+        if method == "knn_dv":
+            rng = check_random_state(self.random_state)
+            splits = holdout_splits(codes, self.n_repeats, self.holdout_fraction, rng)
+            kept = min((n_lab - h.size for h in splits), default=0)
+            k_values = list(range(1, max(1, min(k_max, kept)) + 1))
+            correct = knn_dv_correct(features, codes, classes.shape[0], splits,
+                                     k_values) if splits else None
+            return self._set_holdout(correct, k_values, classes, splits)
+        params = self._params()
+        if metric == "precomputed":
+            from ..neighbors import graph_to_arrays
+
+            # k_max=None: as many of the first 20 neighbours as the graph holds
+            dist, ind = graph_to_arrays(X, None if self.k_max is None else k_max)
+            dist, ind = dist[:, :k_max], ind[:, :k_max]
+        else:
+            from ..neighbors import kneighbors
+
+            dist, ind = kneighbors(features, k_max,
+                                   neighbors=params.get("neighbors", "auto"),
+                                   backend=params.get("backend", "auto"),
+                                   random_state=self.random_state)
+            if not isinstance(dist, np.ndarray):  # CuPy
+                dist, ind = dist.get(), ind.get()
+        return self._fit_arrays(dist, ind, codes, classes, features)
+
+    def _fit_arrays(self, dist, ind, codes, classes, features):
+        """The held-out criterion on a kNN graph given as (n, k_max) arrays."""
+        method, _ = self._method()
+        k_max = ind.shape[1] if self.k_max is None else min(int(self.k_max), ind.shape[1])
+        k_values = list(range(1, k_max + 1))
+        rng = check_random_state(self.random_state)
+        splits = holdout_splits(codes, self.n_repeats, self.holdout_fraction, rng)
+        correct = graph_correct(dist, ind, codes, classes.shape[0], features, method,
+                                splits, k_values) if splits else None
+        return self._set_holdout(correct, k_values, classes, splits)
+
+    def _set_holdout(self, correct, k_values, classes, splits):
+        _, default_k = self._method()
+        default_k = min(default_k, k_values[-1])
+        if correct is None or correct.shape[1] == 0:
+            # one label per class: nothing to hold out, keep the method's default
+            self.k_ = default_k
+            self.scores_ = np.full(len(k_values), np.nan)
+        else:
+            self.k_, self.scores_ = choose_k(correct, k_values, default_k)
+        self.n_held_out_ = int(sum(h.size for h in splits))
+        self.classes_ = classes
+        # the other criterion's curves: fitted, but empty
+        self.clusterability_ = self.vote_bound_ = self.centres_ = None
         return self
 
     @staticmethod

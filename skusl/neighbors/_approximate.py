@@ -30,12 +30,21 @@ def approximate_kneighbors(X, n_neighbors, *, random_state=None, n_jobs=None,
         seed = None
     else:
         seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
-    index = NNDescent(
-        X, n_neighbors=n_neighbors + 1, metric="euclidean",
-        random_state=seed, n_jobs=-1 if n_jobs is None else n_jobs,
-        verbose=bool(verbose), low_memory=True, compressed=True,
-    )
-    ind, dist = index.neighbor_graph
+    import pynndescent
+
+    from .._progress import progress_bar
+
+    # One progress bar (verbose >= 1); pynndescent's own timestamped log
+    # lines only at verbose >= 2, so they do not break into the bars.
+    with progress_bar(total=1, desc="kNN graph (NN-descent)", disable=not verbose) as bar:
+        index = NNDescent(
+            X, n_neighbors=n_neighbors + 1, metric="euclidean",
+            random_state=seed, n_jobs=-1 if n_jobs is None else n_jobs,
+            verbose=int(verbose) >= 2, low_memory=True, compressed=True,
+        )
+        ind, dist = index.neighbor_graph
+        bar.update(1)
+    pynndescent._skusl_used = True  # compiled in this process (the cost model reads it)
     return drop_self(np.asarray(dist), np.asarray(ind), n_neighbors)
 
 

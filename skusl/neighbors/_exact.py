@@ -48,6 +48,34 @@ RERANK_TOLERANCE = 1e-4
 RERANK_CHUNK_BYTES = 1 << 22
 
 
+#: Tiled search (Numba backend): rows x columns of one GEMM tile. 2048 x 2048
+#: float32 is 16 MiB, resident in the 32 MiB L3 between the GEMM that writes
+#: it and the scan that reads it; the (rows, n) block of the untiled path is
+#: written to and read back from memory (and page-faulted in) every block,
+#: which is why that path fell behind faiss's tiled search as n grew
+#: (docs/benchmarks/scale.md).
+TILE_ROWS = 2048
+TILE_COLS = 2048
+
+
+def _tiled_topk(kernels, Xb, Y, sq_rows, sq_Y, k, self_offset, buf,
+                tile_cols=TILE_COLS):
+    """Top-k of the rows ``Xb`` over all of ``Y``, one cache-resident tile at a time.
+
+    ``buf`` is a flat scratch array of at least ``len(Xb) * tile_cols``
+    elements (reused, so no page faults per tile).
+    """
+    b = Xb.shape[0]
+    state = kernels.TopK(b, k, Xb.dtype)
+    n_ref = Y.shape[0]
+    for c0 in range(0, n_ref, tile_cols):
+        c1 = min(n_ref, c0 + tile_cols)
+        S = buf[: b * (c1 - c0)].reshape(b, c1 - c0)
+        np.matmul(Xb, Y[c0:c1].T, out=S)
+        state.update(S, sq_rows, sq_Y, c0, self_offset)
+    return state.finish()
+
+
 def _rerank_candidates(k, n_available):
     return int(min(n_available, 2 * k + 16))
 
@@ -112,7 +140,7 @@ def _rerank(xp, X, Y, cand, k, budget_bytes=RERANK_CHUNK_BYTES):
 
 
 def exact_kneighbors(X, Y, n_neighbors, *, backend, exclude_self,
-                     block_bytes=DEFAULT_BLOCK_BYTES, progress=None):
+                     block_bytes=DEFAULT_BLOCK_BYTES, progress=None, tile_cols=TILE_COLS):
     """k nearest rows of ``Y`` for every row of ``X`` (Euclidean distances).
 
     Parameters
@@ -130,6 +158,10 @@ def exact_kneighbors(X, Y, n_neighbors, *, backend, exclude_self,
         Budget for the inner-product block.
     progress : callable or None
         Called with the number of rows finished after each block.
+    tile_cols : int or None
+        Columns per GEMM tile on backends with a running top-k (Numba):
+        ``TILE_ROWS x tile_cols`` tiles stay in cache. ``None``: one
+        ``(block, n)`` GEMM per row block, as the NumPy and CuPy backends do.
 
     Returns
     -------
@@ -157,21 +189,42 @@ def exact_kneighbors(X, Y, n_neighbors, *, backend, exclude_self,
     out_i = xp.empty((n_q, n_neighbors), dtype=xp.int64)
     YT = Y.T
     rerank = False
+    tiled = hasattr(kernels, "TopK") and tile_cols is not None
+    if tiled:
+        rows_per_block = int(min(n_q, TILE_ROWS))
+        buf = np.empty(rows_per_block * min(n_ref, tile_cols), dtype=X.dtype)
     for start in range(0, n_q, rows_per_block):
         stop = min(n_q, start + rows_per_block)
-        if not rerank:
+        if not rerank and tiled:
+            d, i = _tiled_topk(kernels, X[start:stop], Y, sq_X[start:stop], sq_Y,
+                               n_neighbors, start if exclude_self else -1, buf,
+                               tile_cols)
+        elif not rerank:
             d, i = kernels.knn_block(X[start:stop] @ YT, sq_X[start:stop], sq_Y,
                                      n_neighbors, start, exclude_self)
+        if not rerank:
             # The GEMM's rounding error on a squared distance is about
             # eps * (|x|^2 + |y|^2); once it is not negligible next to the
             # k-th distances, this block and every later one are re-ranked.
             noise = eps * (float(sq_X[start:stop].max()) + max_sq_Y)
             kth = float(xp.median(d[:, -1]))
             rerank = noise > RERANK_TOLERANCE * kth and n_candidates > 0
-        if rerank:
+        if rerank and tiled:
+            _, cand = _tiled_topk(kernels, X[start:stop], Y, sq_X[start:stop], sq_Y,
+                                  n_candidates, start if exclude_self else -1, buf,
+                                  tile_cols)
+        elif rerank:
             _, cand = kernels.knn_block(X[start:stop] @ YT, sq_X[start:stop], sq_Y,
                                         n_candidates, start, exclude_self)
+        if rerank:
             d, i = _rerank(xp, X[start:stop], Y, cand, n_neighbors)
+        else:
+            # The k found get their distances computed directly (float64
+            # sum (x - y)^2), then sorted by (distance, index): the result no
+            # longer depends on how the GEMM was tiled (BLAS rounds a product
+            # differently for different matrix shapes), so the tiled, blocked
+            # and distributed searches give the same bits.
+            d, i = _rerank(xp, X[start:stop], Y, i, n_neighbors)
         out_d[start:stop] = d
         out_i[start:stop] = i
         if progress is not None:

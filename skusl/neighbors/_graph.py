@@ -11,21 +11,34 @@ from .._backends._numpy import sort_rows
 from .._progress import progress_bar
 from .._validation import check_points
 from ._approximate import approximate_kneighbors
+from ._cells import cell_kneighbors
 from ._exact import exact_kneighbors
 
-NEIGHBORS_METHODS = ("auto", "exact", "approximate")
+NEIGHBORS_METHODS = ("auto", "exact", "approximate", "ivf")
 
-#: ``neighbors="auto"`` uses the exact search while n^2 d stays below this
-#: many multiply-adds (about 70k x 200 dims, a minute or two on two cores),
-#: and NN-descent above it.
-AUTO_EXACT_MAX_WORK = 1e12
+#: Inputs from this many rows are planned (memory checked) before the search.
+PLAN_MIN_SAMPLES = 10_000
+
+#: Recall (against the exact search, on a sample) the "ivf" search must reach;
+#: below it, it raises its probes, and "auto" falls back to pynndescent.
+IVF_TARGET_RECALL = 0.95
 
 
-def _choose_method(neighbors, n_samples, n_features):
+def _choose_method(neighbors, n_samples, n_features, n_neighbors=20, verbose=False):
     if neighbors == "auto":
-        work = float(n_samples) ** 2 * n_features
-        return "exact" if work <= AUTO_EXACT_MAX_WORK else "approximate"
+        from .._plan import plan_neighbors
+
+        plan = plan_neighbors(n_samples, n_features, n_neighbors)
+        if verbose:
+            _log(plan.describe())
+        return plan.method
     return neighbors
+
+
+def _log(message):
+    import sys
+
+    print(f"[skusl] {message}", file=sys.stderr, flush=True)
 
 
 def _check_n_neighbors(n_neighbors, n_samples=None):
@@ -63,10 +76,17 @@ def kneighbors(X, n_neighbors, *, neighbors="auto", backend="auto",
         the neighbours (see :mod:`skusl.neighbors._exact`).
     n_neighbors : int
         Neighbours per sample, the sample itself excluded.
-    neighbors : {"auto", "exact", "approximate"} or estimator, default="auto"
-        ``"exact"``: blocked GEMM and a per-row top-k, memory O(n k + block).
-        ``"approximate"``: NN-descent (pynndescent). ``"auto"``: exact while
-        ``n_samples**2 * n_features <= 1e12``, approximate above. An estimator
+    neighbors : {"auto", "exact", "approximate", "ivf"} or estimator, default="auto"
+        ``"exact"``: tiled GEMM and a running per-row top-k, memory
+        O(n k + tile). ``"approximate"``: NN-descent (pynndescent; its kernels
+        compile in every new process, about a minute). ``"ivf"``: K-Means
+        cells, exact GEMM search in each row's nearest cells
+        (:mod:`skusl.neighbors._cells`), its recall checked against the exact
+        search on a sample and its probes doubled until it reaches 0.95 (a
+        warning if it cannot). ``"auto"``: the fastest by the cost model of
+        measured rates (:func:`skusl._plan.plan_neighbors`: exact below a few
+        thousand samples, ivf at a million); when ivf misses its recall
+        target, pynndescent. An estimator
         with scikit-learn's ``KNeighborsTransformer`` interface (``fit_transform``
         returning a sparse distance graph) is fitted on ``X`` and its graph
         used; it must return at least ``n_neighbors`` neighbours besides self.
@@ -76,8 +96,9 @@ def kneighbors(X, n_neighbors, *, neighbors="auto", backend="auto",
         Seed of the approximate search.
     n_jobs : int or None
         Threads for the Numba kernels and pynndescent (-1: all cores).
-    verbose : bool
-        Show a progress bar.
+    verbose : bool or int
+        1 (True): one progress bar and the plan's line; 2: also
+        pynndescent's own log lines.
 
     Returns
     -------
@@ -110,12 +131,49 @@ def kneighbors(X, n_neighbors, *, neighbors="auto", backend="auto",
             f"neighbors={neighbors!r} is not one of {NEIGHBORS_METHODS} nor an "
             "estimator with a fit_transform method returning a kNN graph."
         )
-    method = _choose_method(neighbors, n_samples, n_features)
     backend = resolve_backend(backend, X)
+    method = "exact" if backend == "cupy" and neighbors == "auto" else _choose_method(
+        neighbors, n_samples, n_features, n_neighbors, verbose)
+    if n_samples >= PLAN_MIN_SAMPLES and backend != "cupy":
+        # The memory planner, before the heavy work: the graph path's peak
+        # (X itself is already in memory) against what is available.
+        from .._plan import check_memory, plan_fit
+
+        plan = plan_fit(n_samples, n_features, n_neighbors, copies=0, method=method,
+                        itemsize=X.dtype.itemsize)
+        plan.memory_bytes -= plan.input_bytes  # X is already held
+        if int(verbose) >= 2:
+            _log(plan.describe())
+        check_memory(plan)
+    if method in ("approximate", "ivf") and backend == "cupy":
+        raise ValueError(f"neighbors={method!r} runs on the CPU; pass NumPy "
+                         "input or use neighbors='exact' with backend='cupy'.")
+    if method == "ivf":
+        info = {}
+        with progress_bar(desc="kNN graph (ivf cells)", disable=not verbose) as bar, \
+                _threads(backend, n_jobs):
+            found = cell_kneighbors(X, n_neighbors, random_state=random_state,
+                                    backend=backend, progress=bar.update,
+                                    target_recall=IVF_TARGET_RECALL, info=info,
+                                    max_probe=16 if neighbors == "auto" else 32,
+                                    search_below_target=neighbors != "auto")
+        if verbose:
+            _log(f"ivf search: {info['n_cells']} cells, {info['n_probe']} probes, "
+                 f"recall {info['recall']:.3f} on a sample")
+        if info["recall"] >= IVF_TARGET_RECALL:
+            return found
+        if neighbors != "auto":
+            import warnings
+
+            warnings.warn(f"neighbors='ivf' reached recall {info['recall']:.3f} < "
+                          f"{IVF_TARGET_RECALL} on a sample at {info['n_probe']} probes; "
+                          "neighbors='approximate' (pynndescent) or 'exact' may suit "
+                          "this data better.", stacklevel=2)
+            return found
+        method = "approximate"  # "auto": the data need NN-descent
+        if verbose:
+            _log("falling back to neighbors='approximate' (pynndescent)")
     if method == "approximate":
-        if backend == "cupy":
-            raise ValueError("neighbors='approximate' runs on the CPU; pass NumPy "
-                             "input or use neighbors='exact' with backend='cupy'.")
         return approximate_kneighbors(X, n_neighbors, random_state=random_state,
                                       n_jobs=n_jobs, verbose=verbose)
     with progress_bar(total=n_samples, desc="kNN graph", disable=not verbose) as bar, \

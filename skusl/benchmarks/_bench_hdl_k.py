@@ -5,22 +5,27 @@ and 3 seeds, HDL's transductive accuracy (on all samples) for k in
 {1, 2, 3, 5, 7, 10}, on one exact 10-NN graph per set (HDL reads its first k
 columns through ``metric="precomputed"``). Prints a Markdown table.
 
-    python benchmarks/bench_hdl_k.py
+    python -m skusl.benchmarks hdl-k
 """
 
 import warnings
 
 import numpy as np
 
-from _common import load_shared
+from ._common import load_shared
 
-from skusl import HDLLabeler
-from skusl.neighbors import kneighbors_graph
+from .. import HDLLabeler
+from ..neighbors import kneighbors_graph
 
 KS = (1, 2, 3, 5, 7, 10)
 
 
-def main():
+def main(argv=None):
+    import argparse
+
+    command = __name__.rsplit("_bench_", 1)[1].replace("_", "-")
+    argparse.ArgumentParser(prog=f"python -m skusl.benchmarks {command}",
+                            description=__doc__.splitlines()[0]).parse_args(argv)
     print("| data | labels/class | " + " | ".join(f"k={k}" for k in KS) + " |")
     print("|---|---|" + "---|" * len(KS))
     means = {k: [] for k in KS}
@@ -39,7 +44,8 @@ def main():
                 for k in KS:
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore")  # unlabeled components at tiny k
-                        hdl = HDLLabeler(n_neighbors=k, metric="precomputed").fit(graph, y_partial)
+                        hdl = HDLLabeler(n_neighbors=k, method="hdl",
+                                         metric="precomputed").fit(graph, y_partial)
                     acc[k].append(np.mean(hdl.transduction_ == y))
             for k in KS:
                 means[k].append(np.mean(acc[k]))

@@ -7,7 +7,7 @@ m = 1000 clusters, on a synthetic unit-norm mixture and on MNIST-PCA-100
 Lloyd in the same process. The exact kNN graph (k=20) is timed alongside, as
 the cost K-Means must stay below.
 
-    python benchmarks/bench_kmeans.py [--quick]
+    python -m skusl.benchmarks kmeans [--quick]
 """
 
 import argparse
@@ -15,10 +15,10 @@ import argparse
 import numpy as np
 from sklearn.cluster import BisectingKMeans, KMeans, MiniBatchKMeans
 
-from _common import load_shared, synthetic, timed
+from ._common import load_shared, synthetic, timed
 
-from skusl.neighbors import kneighbors
-from skusl.selection._kmeans import make_kmeans
+from ..neighbors import kneighbors
+from ..selection._kmeans import make_kmeans
 
 
 def candidates(m, seed):
@@ -32,10 +32,11 @@ def candidates(m, seed):
     }
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m skusl.benchmarks kmeans", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10k rows instead of 50k")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     n = 10_000 if args.quick else 50_000
     sets = {"synthetic 128-d": synthetic(n, 128)}
     try:

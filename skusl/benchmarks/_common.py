@@ -1,4 +1,4 @@
-"""Helpers shared by the benchmark scripts (not part of the package)."""
+"""Helpers shared by the benchmark commands: the shared data, synthetic sets, timing."""
 
 import os
 import resource
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SHARED_DATA = Path(os.environ.get("SKUSL_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 

@@ -13,11 +13,11 @@ mixture in 128 dims (seeded), normalised.
 
 Usage::
 
-    python benchmarks/bench_backends.py --quick          # 10k rows, a minute
-    python benchmarks/bench_backends.py                  # 50k, k=20 and 399
-    python benchmarks/bench_backends.py --sizes 200000 --k 20 --backends numba
-    python benchmarks/bench_backends.py --gpu            # adds cupy, prints device
-    python benchmarks/bench_backends.py --compile-only   # Numba cold/warm import
+    python -m skusl.benchmarks backends --quick          # 10k rows, a minute
+    python -m skusl.benchmarks backends                  # 50k, k=20 and 399
+    python -m skusl.benchmarks backends --sizes 200000 --k 20 --backends numba
+    python -m skusl.benchmarks backends --gpu            # adds cupy, prints device
+    python -m skusl.benchmarks backends --compile-only   # Numba cold/warm import
 """
 
 import argparse
@@ -31,15 +31,15 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from .. import USLSelector
+from .._backends import get_kernels
+from ..neighbors import kneighbors
+from ..selection._usl_core import density_utility, regularized_selection
+from ._common import SHARED_DATA
 
-from skusl import USLSelector  # noqa: E402
-from skusl._backends import get_kernels  # noqa: E402
-from skusl.neighbors import kneighbors  # noqa: E402
-from skusl.selection._usl_core import density_utility, regularized_selection  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
-DATA = ROOT.parent / "shared" / "data"
+DATA = SHARED_DATA
 
 
 def make_data(n, d=128, seed=0):
@@ -107,7 +107,7 @@ def bench_knn(X, k, backends):
             kneighbors(Xb[:2000], k, neighbors="exact", backend=b)  # warm-up
             cupy.cuda.Device().synchronize()
 
-        def run():
+        def run(Xb=Xb, b=b):  # bound now: the loop variables change
             out = kneighbors(Xb, k, neighbors="exact", backend=b)
             if b == "cupy":
                 cupy.cuda.Device().synchronize()
@@ -131,7 +131,7 @@ def bench_regularizer(X, k, backends, n_select=40, seed=0):
 
             Xb, ub, lb = cupy.asarray(X), cupy.asarray(utility), cupy.asarray(labels)
 
-        def run():
+        def run(Xb=Xb, ub=ub, lb=lb, b=b):  # bound now: the loop variables change
             out = regularized_selection(Xb, ub, lb, n_select, reg_weight=0.5, reg_alpha=0.5,
                                         reg_momentum=0.9, reg_iter=10, reg_horizon=None,
                                         backend=b)
@@ -173,8 +173,9 @@ def compile_times():
     return out
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m skusl.benchmarks backends", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="10k rows, k=20 and 399")
     parser.add_argument("--gpu", action="store_true", help="add the cupy backend")
     parser.add_argument("--sizes", type=int, nargs="+", default=None)
@@ -182,7 +183,7 @@ def main():
     parser.add_argument("--backends", nargs="+", default=["numpy", "numba"])
     parser.add_argument("--no-fit", action="store_true", help="skip the fit ratios")
     parser.add_argument("--compile-only", action="store_true")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     import numba
     import threadpoolctl

@@ -17,33 +17,32 @@ memory).
 
 Run from the repository root::
 
-    python benchmarks/bench_hdl.py --quick          # the figures in docs/benchmarks/hdl.md
-    python benchmarks/bench_hdl.py                  # full grid, 1M synthetic
+    python -m skusl.benchmarks hdl --quick          # the figures in docs/benchmarks/hdl.md
+    python -m skusl.benchmarks hdl                  # full grid, 1M synthetic
 
 Not part of the test suite.
 """
 
 import argparse
 import os
-import resource
 import sys
 import time
-from pathlib import Path
-
 import warnings
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 
+from ..neighbors import PrecomputedKNN
+from ._common import load_shared, peak_rss_mb
+
 warnings.filterwarnings("ignore", category=UserWarning)
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 DATASETS = ("fashion70k_pca100", "mnist70k_pca100", "rt13k_minilm")
 
 
 def load(name):
-    with np.load(DATA / f"{name}.npz", allow_pickle=False) as f:
-        return f["X"].astype(np.float32), f["y"]
+    return load_shared(name)
 
 
 def draw_labels(y, per_class, seed):
@@ -54,24 +53,6 @@ def draw_labels(y, per_class, seed):
         pick = rng.choice(members, size=min(per_class, members.size), replace=False)
         y_semi[pick] = c
     return y_semi
-
-
-def peak_rss_mib():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-class CachedGraph:
-    """A ``neighbors=`` estimator handing HDLLabeler a graph built once.
-
-    HDL then reuses the graph yet still has the features for its fallback
-    (graph components without any labeled sample).
-    """
-
-    def __init__(self, graph):
-        self.graph = graph
-
-    def fit_transform(self, X, y=None):
-        return self.graph
 
 
 class GraphKernel:
@@ -91,9 +72,9 @@ def quality(name, k_grid, ls_grid, budgets, seeds, log):
     from sklearn.neighbors import KNeighborsClassifier
     from sklearn.semi_supervised import LabelSpreading
 
-    from skusl.labeling import HDLLabeler
-    from skusl.model_selection import AutoK
-    from skusl.neighbors import arrays_to_graph, kneighbors
+    from ..labeling import HDLLabeler
+    from ..model_selection import AutoK
+    from ..neighbors import arrays_to_graph, kneighbors
 
     X, y = load(name)
     k_top = max(k_grid)
@@ -113,14 +94,15 @@ def quality(name, k_grid, ls_grid, budgets, seeds, log):
         for seed in seeds:
             y_semi = draw_labels(y, budget, seed)
             n_lab = int((y_semi != -1).sum())
-            ak = AutoK(random_state=seed).fit(X, y_semi).k_
+            ak = AutoK(criterion="clusterability", random_state=seed).fit(X, y_semi).k_
             auto_k.setdefault(budget, []).append(ak)
             ks = sorted(set(k_grid) | {ak})
             for k in ks:
                 G = graphs.get(k)
                 if G is None:
                     G = graphs[k] = arrays_to_graph(dist[:, :k], ind[:, :k])
-                hdl = HDLLabeler(n_neighbors=k, neighbors=CachedGraph(G)).fit(X, y_semi)
+                hdl = HDLLabeler(n_neighbors=k, method="hdl",
+                                 neighbors=PrecomputedKNN(G)).fit(X, y_semi)
                 record("HDL", budget, k, hdl.transduction_, y_semi)
                 if k <= n_lab:
                     dv = HDLLabeler(n_neighbors=k, method="knn_dv").fit(X, y_semi)
@@ -147,7 +129,8 @@ def summarise(name, acc, auto_k, budgets, seeds):
              "|---|---|---|---|---|---|"]
     for budget in budgets:
         for method in ("HDL", "kNN-DV", "LabelSpreading", "KNeighborsClassifier"):
-            at_auto = [acc.get((method, budget, k, s)) for s, k in zip(seeds, auto_k[budget])]
+            at_auto = [acc.get((method, budget, k, s))
+                       for s, k in zip(seeds, auto_k[budget], strict=False)]
             at_auto = [v for v in at_auto if v is not None]
             ks = sorted({k for (m, b, k, s) in acc if m == method and b == budget})
             means = {}
@@ -176,12 +159,13 @@ def speed_70k(name, X, y, dist, ind, t_graph, log, k=10):
     kneighbors(X, k, neighbors="exact", backend="numba")
     t_graph_k = time.perf_counter() - t0
     G = arrays_to_graph(dist[:, :k], ind[:, :k])
-    HDLLabeler(n_neighbors=k, metric="precomputed").fit(G, y_semi)  # warm-up (JIT cache)
+    # warm-up (JIT cache)
+    HDLLabeler(n_neighbors=k, method="hdl", metric="precomputed").fit(G, y_semi)
     fits, kernels = [], []
     _, _, classes, codes = split_labels(y_semi)
     for _ in range(3):
         t0 = time.perf_counter()
-        HDLLabeler(n_neighbors=k, metric="precomputed").fit(G, y_semi)
+        HDLLabeler(n_neighbors=k, method="hdl", metric="precomputed").fit(G, y_semi)
         fits.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         hdl_labels(dist[:, :k], ind[:, :k], codes, classes.size)
@@ -206,17 +190,18 @@ def synthetic(n, d, k, log, seed=0):
     G = kneighbors_graph(X, k, neighbors="approximate", random_state=seed)
     t_graph = time.perf_counter() - t0
     t0 = time.perf_counter()
-    hdl = HDLLabeler(n_neighbors=k, metric="precomputed").fit(G, y_semi)
+    hdl = HDLLabeler(n_neighbors=k, method="hdl", metric="precomputed").fit(G, y_semi)
     t_prop = time.perf_counter() - t0
     unl = y_semi == -1
     acc = float((hdl.transduction_[unl] == y[unl]).mean())
     log(f"synthetic {n}x{d}: approx graph k={k} {t_graph:.1f} s, HDL {t_prop:.2f} s, "
-        f"acc {acc:.3f}, peak RSS {peak_rss_mib():.0f} MiB")
-    return t_graph, t_prop, acc, peak_rss_mib()
+        f"acc {acc:.3f}, peak RSS {peak_rss_mb():.0f} MiB")
+    return t_graph, t_prop, acc, peak_rss_mb()
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m skusl.benchmarks hdl", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true",
                         help="smaller k grid, 200k synthetic instead of 1M")
     parser.add_argument("--datasets", nargs="*", default=list(DATASETS))
@@ -234,7 +219,7 @@ def main(argv=None):
     def log(msg):
         print(msg, file=sys.stderr, flush=True)
 
-    report = [f"Command: `python benchmarks/bench_hdl.py {' '.join(sys.argv[1:])}`",
+    report = [f"Command: `python -m skusl.benchmarks hdl {' '.join(argv or sys.argv[1:])}`",
               f"Machine: {os.cpu_count()} CPU cores (shared), NumPy {np.__version__}.",
               f"k grid (HDL, kNN-DV, KNeighborsClassifier): {k_grid}; "
               f"LabelSpreading: {ls_grid} plus AutoK's k. Accuracy on the unlabeled samples."]

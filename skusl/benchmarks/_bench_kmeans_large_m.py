@@ -1,21 +1,26 @@
 """K-Means with m = 1000 clusters on 50k points: the mini-batch settings.
 
-Complements ``bench_kmeans.py`` (whose full-batch Lloyd runs at m=1000 take
+Complements the ``kmeans`` command (whose full-batch Lloyd runs at m=1000 take
 minutes): mini-batch K-Means with k-means++ or random seeding, full-batch
 Lloyd capped at 20 iterations, and Lloyd at m=40 for scale, on the synthetic
 128-d mixture and MNIST-PCA-100 (50k rows). Prints time, inertia and steps.
 
-    python benchmarks/bench_kmeans_large_m.py
+    python -m skusl.benchmarks kmeans-large-m
 """
 
 import time
 
 from sklearn.cluster import KMeans, MiniBatchKMeans
 
-from _common import load_shared, synthetic
+from ._common import load_shared, synthetic
 
 
-def main():
+def main(argv=None):
+    import argparse
+
+    command = __name__.rsplit("_bench_", 1)[1].replace("_", "-")
+    argparse.ArgumentParser(prog=f"python -m skusl.benchmarks {command}",
+                            description=__doc__.splitlines()[0]).parse_args(argv)
     print("| data | method | time (s) | inertia | steps |")
     print("|---|---|---|---|---|")
     for name, X in (("synthetic 128-d", synthetic(50000, 128)),

@@ -10,29 +10,24 @@ faiss ``IndexFlatIP`` (a yardstick, when importable). Times are the best of
 ``--repeat`` wall-clock runs; ratios are taken within the run.
 
 Data: ``mnist70k_pca100[:n]`` mapped to 128 dims by a fixed Gaussian
-projection, L2-normalised, float32 (``make_data`` of bench_backends.py).
+projection, L2-normalised, float32 (``make_data`` of the backends benchmark).
 
 Usage::
 
-    python benchmarks/bench_topk.py                       # 50k cols, k=20 100 399
-    python benchmarks/bench_topk.py --n-full 20000        # smaller part 2
+    python -m skusl.benchmarks topk                       # 50k cols, k=20 100 399
+    python -m skusl.benchmarks topk --n-full 20000        # smaller part 2
 """
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 from numba import njit, prange
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_backends import faiss_knn, make_data  # noqa: E402
-from skusl._backends import _numba as nb  # noqa: E402
-from skusl.neighbors import kneighbors  # noqa: E402
+from .._backends import _numba as nb
+from ..neighbors import kneighbors
+from ._bench_backends import faiss_knn, make_data
 
 
 # ------------------------------------------------ previous kernel (size-k heap)
@@ -104,14 +99,15 @@ def sklearn_time(X, k, repeat):
     return best_of(lambda: nn.kneighbors(), repeat)[0]
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def main(argv=None):
+    p = argparse.ArgumentParser(
+        prog="python -m skusl.benchmarks topk", description=__doc__.split("\n")[0])
     p.add_argument("--n", type=int, default=50000, help="columns of the block")
     p.add_argument("--rows", type=int, default=1000, help="rows of the block")
     p.add_argument("--k", type=int, nargs="+", default=[20, 100, 399])
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--n-full", type=int, default=50000, help="rows for part 2 (0: skip)")
-    args = p.parse_args()
+    args = p.parse_args(argv)
 
     import numba
 
@@ -129,9 +125,9 @@ def main():
         oi = np.empty((rows, k), np.int64)
         heap_kernel(S[:2], sq[:2], sq, 0, True, od[:2], oi[:2])  # compile
         nb.knn_block(S[:2], sq[:2], sq, k, 0, True)
-        t_old, _ = best_of(lambda: heap_kernel(S, sq[:rows], sq, 0, True, od, oi),
+        t_old, _ = best_of(lambda od=od, oi=oi: heap_kernel(S, sq[:rows], sq, 0, True, od, oi),
                            args.repeat)
-        t_new, (d, i) = best_of(lambda: nb.knn_block(S, sq[:rows], sq, k, 0, True),
+        t_new, (d, i) = best_of(lambda k=k: nb.knn_block(S, sq[:rows], sq, k, 0, True),
                                 args.repeat)
         assert np.array_equal(d, od) and np.array_equal(i, oi), "kernels disagree"
         print(f"| {k} | {t_gemm:.3f} s | {t_old:.3f} s | {t_new:.3f} s | "
@@ -146,7 +142,7 @@ def main():
     print("|---|---|---|---|---|---|")
     kneighbors(Xf[:500], 5, neighbors="exact", backend="numba")  # warm-up
     for k in args.k:
-        t_us = best_of(lambda: kneighbors(Xf, k, neighbors="exact", backend="numba"),
+        t_us = best_of(lambda k=k: kneighbors(Xf, k, neighbors="exact", backend="numba"),
                        args.repeat)[0]
         t_sk = sklearn_time(Xf, k, args.repeat)
         t_fa = faiss_knn(Xf, k)

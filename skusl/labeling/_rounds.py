@@ -1,0 +1,68 @@
+"""Round-based propagation: HDL's two ideas without a flooding front.
+
+The driver of :func:`skusl.labeling._rounds_numba.rounds_propagate` and its
+fallback for the points no labeled point reaches; used by
+``HDLLabeler(method="rounds")``.
+"""
+
+import numpy as np
+
+from ._hdl import fallback_classes, similarity
+
+
+def rounds_labels(dist, ind, codes, n_classes, features=None, *, weighted=True):
+    """Propagate labels round by round over a kNN graph given as (n, k) arrays.
+
+    Parameters
+    ----------
+    dist, ind : arrays of shape (n, k)
+        The kNN graph (self excluded).
+    codes : int array of shape (n,)
+        Class codes, -1 for unlabeled.
+    n_classes : int
+    features : ndarray or None
+        Features for the fallback of graph components without labels.
+    weighted : bool, default=True
+        Similarity-weighted vote (True) or majority vote, ties by similarity.
+
+    Returns
+    -------
+    labels : ndarray of int64, shape (n,)
+    order : ndarray of int64, shape (n_unlabeled,)
+        Fallback points last, in index order.
+    level : ndarray of int64, shape (n,)
+        Round of each propagated point (1, 2, ...), 0 for fallback points,
+        -1 for the points labeled in ``codes``.
+    shares : ndarray of shape (n, n_classes)
+        Vote shares (one-hot for labeled and fallback points).
+    confidence : ndarray of shape (n,)
+        Winner's vote share; 1 for labeled points, 0 for fallback points.
+    n_fallback : int
+    """
+    from ._rounds_numba import rounds_propagate
+
+    n = codes.shape[0]
+    lab = np.ascontiguousarray(codes, dtype=np.int64).copy()
+    ind = np.ascontiguousarray(ind, dtype=np.int64)
+    w = np.ascontiguousarray(similarity(dist))
+    n_unlabeled = int((lab < 0).sum())
+    order = np.empty(n, dtype=np.int64)
+    level = np.full(n, -1, dtype=np.int64)
+    shares = np.zeros((n, n_classes), dtype=np.float64)
+    labeled = np.flatnonzero(lab >= 0)
+    shares[labeled, lab[labeled]] = 1.0
+    confidence = np.ones(n, dtype=np.float64)
+    pos = rounds_propagate(ind, w, lab, n_classes, bool(weighted), order, level, shares,
+                           confidence)
+    n_fallback = n_unlabeled - pos
+    if n_fallback:
+        # No directed path from these points to a labeled one: take the nearest
+        # labeled point (graph shortest path, then Euclidean), as HDL's last level.
+        lost = np.flatnonzero(lab < 0)
+        fb = fallback_classes(dist, ind, lab, features)
+        lab[lost] = fb[lost]
+        shares[lost, fb[lost]] = 1.0
+        confidence[lost] = 0.0
+        level[lost] = 0
+        order[pos:n_unlabeled] = lost
+    return lab, order[:n_unlabeled], level, shares, confidence, int(n_fallback)

@@ -1,0 +1,110 @@
+"""AutoK's held-out criterion: propagate from part of the labels, score on the rest.
+
+With a few labels per class the paper's clusterability ``mu_k`` is 0 for
+every k at or above the labels per class (a centre's k nearest *labeled*
+neighbours then must include other classes), so it cannot rank k. Holding out
+labeled samples and propagating from the others over the *whole* graph
+measures what matters, the accuracy of the propagation at each k, from the
+labels alone.
+"""
+
+import numpy as np
+
+#: A k other than the method's default is taken only when its held-out
+#: accuracy beats the default's by more than this many standard errors of the
+#: paired difference: with tens of held-out labels the curve is noisy, and the
+#: default is the k measured best over the shared sets.
+SWITCH_Z = 2.0
+
+
+def holdout_splits(codes, n_repeats, fraction, rng):
+    """Stratified held-out draws among the labeled samples.
+
+    Every class with at least two labels gives ``round(fraction * n_c)``
+    of them (at least one, at most ``n_c - 1``); a class with one label
+    keeps it (holding it out would leave its class nothing to propagate).
+
+    Returns
+    -------
+    splits : list of int arrays
+        Held-out indices (into ``codes``) of each repeat; empty when no
+        class has two labels.
+    """
+    labeled = np.flatnonzero(codes >= 0)
+    per_class = [labeled[codes[labeled] == c] for c in np.unique(codes[labeled])]
+    if not any(m.size >= 2 for m in per_class):
+        return []
+    splits = []
+    for _ in range(n_repeats):
+        held = [rng.choice(m, int(np.clip(round(fraction * m.size), 1, m.size - 1)),
+                           replace=False) for m in per_class if m.size >= 2]
+        splits.append(np.sort(np.concatenate(held)))
+    return splits
+
+
+def graph_correct(dist, ind, codes, n_classes, features, method, splits, k_values):
+    """Held-out correctness for graph methods ("rounds", "hdl").
+
+    Returns
+    -------
+    correct : bool ndarray of shape (len(k_values), n_scored)
+        Whether each held-out sample (all repeats concatenated) was given its
+        label by the propagation from the other labels at each k.
+    """
+    if method == "rounds":
+        from ..labeling._rounds import rounds_labels as propagate
+    else:
+        from ..labeling._hdl import hdl_labels as propagate
+    import warnings
+
+    rows = []
+    for k in k_values:
+        row = []
+        for held in splits:
+            partial = codes.copy()
+            partial[held] = -1
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # fallback notes
+                labels = propagate(dist[:, :k], ind[:, :k], partial, n_classes, features)[0]
+            row.append(labels[held] == codes[held])
+        rows.append(np.concatenate(row))
+    return np.array(rows)
+
+
+def knn_dv_correct(features, codes, n_classes, splits, k_values):
+    """Held-out correctness for kNN-DV: vote of the k nearest kept labels."""
+    from ..labeling._hdl import majority_vote, similarity
+    from ..neighbors import query_kneighbors
+
+    rows = [[] for _ in k_values]
+    labeled = np.flatnonzero(codes >= 0)
+    for held in splits:
+        kept = np.setdiff1d(labeled, held)
+        dist, ind = query_kneighbors(features[held], features[kept],
+                                     max(k_values), backend="numpy")
+        for a, k in enumerate(k_values):
+            winner, _ = majority_vote(codes[kept][ind[:, :k]], similarity(dist[:, :k]),
+                                      n_classes)
+            rows[a].append(winner == codes[held])
+    return np.array([np.concatenate(r) for r in rows])
+
+
+def choose_k(correct, k_values, default_k):
+    """The default k unless another beats it clearly (see :data:`SWITCH_Z`).
+
+    Returns
+    -------
+    k : int
+    scores : ndarray of shape (len(k_values),)
+        Held-out accuracy at each k.
+    """
+    scores = correct.mean(axis=1)
+    k_values = list(k_values)
+    d = k_values.index(default_k) if default_k in k_values else int(np.argmax(scores))
+    best = int(np.argmax(scores))  # ties: the smaller k
+    diff = correct[best].astype(np.float64) - correct[d]
+    m = diff.shape[0]
+    se = diff.std(ddof=1) / np.sqrt(m) if m > 1 else np.inf
+    if diff.mean() > SWITCH_Z * se:
+        return int(k_values[best]), scores
+    return int(k_values[d]), scores

@@ -1,0 +1,218 @@
+"""Approximate kNN of every row: K-Means cells, exact GEMM search inside the probed cells.
+
+The inverted-file scheme (IVF-Flat, as in faiss's ``IndexIVFFlat``) used
+for the all-neighbour graph, with every search a GEMM:
+
+1. ``n_cells`` centroids from K-Means on a seeded sample
+   (:func:`skusl.selection._kmeans.fit_kmeans`);
+2. every row's ``n_probe`` nearest centroids (the exact tiled search);
+   its nearest one is its *home* cell;
+3. for every cell, the rows that probe it are searched exactly (GEMM +
+   the top-k kernel) against the cell's home members; a row's candidates
+   from its ``n_probe`` cells are disjoint (each row has one home) and are
+   merged by (distance, index).
+
+Why not pynndescent: its kernels compile in every new process (about a
+minute), while these are the project's cached Numba kernels and BLAS. Cost
+about ``n * n_probe * n / n_cells * d`` multiply-adds, all in GEMM; recall
+rises with ``n_probe`` (measured in ``docs/benchmarks/scale.md``). Rows
+whose probed cells hold fewer than ``k`` other rows (tiny data) get the
+exact answer.
+"""
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+from .._backends import get_kernels
+
+#: Home members per cell (n_cells = n / CELL_SIZE).
+CELL_SIZE = 1000
+#: Cells each row searches.
+N_PROBE = 4
+#: Sampled rows per cell for the centroids.
+SAMPLE_PER_CELL = 40
+#: Rows merged at a time (bounds the sort's temporaries).
+MERGE_ROWS = 1 << 16
+#: Most probes the recall check doubles up to.
+MAX_PROBE = 32
+#: Rows on which the recall check runs the exact search (n x 256 x d, a GEMM).
+RECALL_SAMPLE = 256
+
+
+def cell_kneighbors(X, n_neighbors, *, n_probe=N_PROBE, cell_size=CELL_SIZE,
+                    random_state=None, backend="numba", progress=None,
+                    target_recall=None, max_probe=MAX_PROBE, info=None,
+                    search_below_target=True):
+    """Approximate k nearest neighbours of every row of ``X`` (self excluded).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+        Validated float32/float64 rows (a memory map is read, not copied).
+    n_neighbors : int
+    n_probe : int
+        Cells searched per row.
+    cell_size : int
+        Average home members per cell.
+    random_state : int, RandomState or None
+        Seeds the sample and the K-Means.
+    backend : {"numpy", "numba"}
+    progress : callable or None
+        Called with the number of cells finished.
+    target_recall : float or None
+        When set, the recall against the exact search on
+        :data:`RECALL_SAMPLE` seeded rows is computed for ``n_probe`` and,
+        while below the target, for twice as many probes (up to
+        ``max_probe``), before any cell is searched; the search then runs
+        once with the probes found.
+    max_probe : int
+    search_below_target : bool
+        When the target cannot be reached: search anyway (True) or return
+        None (False; ``neighbors="auto"`` then uses pynndescent).
+    info : dict or None
+        Receives ``n_probe``, ``recall`` (on the sample: the search is exact
+        in the probed cells, so this is its recall there; None without a
+        target) and ``n_cells``.
+
+    Returns
+    -------
+    dist : ndarray of shape (n, n_neighbors)
+        Euclidean distances, ascending; ties by smaller index.
+    ind : ndarray of shape (n, n_neighbors), int64
+    """
+    from ..selection._kmeans import fit_kmeans
+    from ._exact import exact_kneighbors
+
+    n = X.shape[0]
+    k = int(n_neighbors)
+    n_cells = int(max(1, min(n // max(1, cell_size), n)))
+    n_probe = int(min(n_probe, n_cells))
+    rng = check_random_state(random_state)
+    sample = int(min(n, max(n_cells, SAMPLE_PER_CELL * n_cells)))
+    rows = np.sort(rng.choice(n, sample, replace=False))
+    _, centers = fit_kmeans(X[rows], n_cells, int(rng.randint(np.iinfo(np.int32).max)))
+    centers = np.ascontiguousarray(centers, dtype=X.dtype)
+    n_probe_max = int(min(max_probe, n_cells))
+    _, probes = exact_kneighbors(X, centers, n_probe_max, backend=backend, exclude_self=False)
+    home = probes[:, 0]
+    recall = None
+    if target_recall is not None:
+        # The search is exact inside the probed cells, so a true neighbour is
+        # found exactly when its home cell is probed: the recall of every
+        # n_probe follows from the exact neighbours of a sample, before any
+        # cell is searched.
+        check = np.sort(rng.choice(n, min(n, RECALL_SAMPLE), replace=False))
+        _, truth = exact_kneighbors(X[check], X, min(k + 1, n), backend=backend,
+                                    exclude_self=False)
+        truth = np.array([t[t != r][:k] for t, r in zip(truth, check, strict=True)])
+        truth_home = home[truth]
+        while True:
+            found = (truth_home[:, :, None] == probes[check, None, :n_probe]).any(axis=2)
+            recall = float(found.mean())
+            if recall >= target_recall or n_probe >= n_probe_max:
+                break
+            n_probe = min(2 * n_probe, n_probe_max)
+    if info is not None:
+        info.update(n_probe=n_probe, recall=recall, n_cells=n_cells)
+    if recall is not None and recall < target_recall and not search_below_target:
+        return None
+    return _search(X, probes[:, :n_probe], k, backend, progress)
+
+
+def _search(X, probes, k, backend, progress):
+    from ._exact import exact_kneighbors
+
+    n, n_probe = probes.shape
+    n_cells = int(probes.max()) + 1
+    home = probes[:, 0]
+    kernels = get_kernels(backend)
+    sq = np.einsum("ij,ij->i", X, X)
+    # Candidates of row i from its p-th probe in slot p: (n, n_probe, k).
+    # int32 indices while they fit: the candidates are the largest state.
+    cand_d = np.full((n, n_probe, k), np.inf, dtype=X.dtype)
+    cand_i = np.full((n, n_probe, k), -1,
+                     dtype=np.int32 if n < np.iinfo(np.int32).max else np.int64)
+    # Rows grouped by home cell, and (row, probe rank) pairs grouped by cell.
+    by_home = np.argsort(home, kind="stable")
+    home_bounds = np.searchsorted(home[by_home], np.arange(n_cells + 1))
+    flat = probes[:, 1:].ravel()
+    by_probe = np.argsort(flat, kind="stable")
+    probe_bounds = np.searchsorted(flat[by_probe], np.arange(n_cells + 1))
+    with _one_thread(backend):
+        _search_cells(X, sq, k, n_probe, n_cells, by_home, home_bounds, by_probe,
+                      probe_bounds, kernels, cand_d, cand_i, progress)
+    cand_d, cand_i = cand_d.reshape(n, -1), cand_i.reshape(n, -1)
+    dist = np.empty((n, k), dtype=X.dtype)
+    ind = np.empty((n, k), dtype=np.int64)
+    for s in range(0, n, MERGE_ROWS):  # bounded temporaries
+        dist[s:s + MERGE_ROWS], ind[s:s + MERGE_ROWS] = _merge(
+            cand_d[s:s + MERGE_ROWS], cand_i[s:s + MERGE_ROWS].astype(np.int64), k)
+    del cand_d, cand_i
+    short = np.flatnonzero(ind[:, -1] < 0)
+    if short.size:  # tiny cells: the exact answer for these rows
+        d, i = exact_kneighbors(X[short], X, k + 1, backend=backend, exclude_self=False)
+        keep = i != short[:, None]
+        keep[keep.sum(axis=1) > k, -1] = False  # self absent (duplicates): drop the last
+        dist[short] = d[keep].reshape(short.size, k)
+        ind[short] = i[keep].reshape(short.size, k)
+    return np.sqrt(np.maximum(dist, 0)), ind
+
+
+def _one_thread(backend):
+    # One Numba thread for the per-cell scans: each is a ~1 ms kernel, and a
+    # parallel region that short costs more in thread wake-ups and barriers
+    # than it saves (measured 96 ms per call on the shared, loaded machine;
+    # the GEMMs keep their BLAS threads).
+    import contextlib
+
+    if backend != "numba":
+        return contextlib.nullcontext()
+    return get_kernels("numba").num_threads(1)
+
+
+def _search_cells(X, sq, k, n_probe, n_cells, by_home, home_bounds, by_probe, probe_bounds,
+                  kernels, cand_d, cand_i, progress):
+    for c in range(n_cells):
+        members = by_home[home_bounds[c]:home_bounds[c + 1]]
+        if members.size == 0:
+            continue
+        M = X[members]
+        sq_m = sq[members]
+        kk = min(k, members.size - 1)
+        if kk > 0:  # the home rows, against each other (self excluded)
+            d, i = kernels.knn_block(M @ M.T, sq_m, sq_m, kk, 0, True)
+            cand_d[members, 0, :kk] = d
+            cand_i[members, 0, :kk] = members[i]
+        pairs = by_probe[probe_bounds[c]:probe_bounds[c + 1]]
+        if pairs.size:  # rows probing c from elsewhere
+            q_rows, q_rank = pairs // (n_probe - 1), pairs % (n_probe - 1) + 1
+            kq = min(k, members.size)
+            for s in range(0, q_rows.size, 4096):  # bound the (queries, members) block
+                qr, rk = q_rows[s:s + 4096], q_rank[s:s + 4096]
+                d, i = kernels.knn_block(X[qr] @ M.T, sq[qr], sq_m, kq, 0, False)
+                cand_d[qr, rk, :kq] = d
+                cand_i[qr, rk, :kq] = members[i]
+        if progress is not None:
+            progress(1)
+
+
+def _merge(cand_d, cand_i, k):
+    """The ``k`` smallest of each row by (distance, index); -1 marks a missing one."""
+    from .._backends._numpy import sort_rows
+
+    part = np.argpartition(cand_d, k - 1, axis=1)[:, :k] if cand_d.shape[1] > k else None
+    if part is not None:
+        # argpartition may split ties at the k-th value arbitrarily: re-sort the
+        # rows where a tie straddles the cut with a full lexicographic sort.
+        d = np.take_along_axis(cand_d, part, axis=1)
+        i = np.take_along_axis(cand_i, part, axis=1)
+        kth = d.max(axis=1)[:, None]
+        straddle = np.flatnonzero((cand_d == kth).sum(axis=1) != (d == kth).sum(axis=1))
+        if straddle.size:
+            sd, si = sort_rows(cand_d[straddle], cand_i[straddle])
+            d[straddle], i[straddle] = sd[:, :k], si[:, :k]
+    else:
+        d, i = cand_d, cand_i
+    d, i = sort_rows(d, i)
+    i = np.where(np.isfinite(d), i, -1)
+    return d, i
