@@ -82,10 +82,10 @@ def test_errors_are_reported_not_raised(embeddings, tmp_path, capsys):
 def test_npz_with_several_arrays_needs_a_key(tmp_path, capsys):
     np.savez(tmp_path / "two.npz", a=np.eye(20), b=np.eye(20))
     assert main(["select", str(tmp_path / "two.npz"), "--budget", "2", "-q",
-                 "--k", "3", "--out", str(tmp_path / "o.csv")]) == 2
+                 "--method", "usl", "--k", "3", "--out", str(tmp_path / "o.csv")]) == 2
     assert "--key" in capsys.readouterr().err
     assert main(["select", str(tmp_path / "two.npz"), "--key", "b", "--budget", "2", "-q",
-                 "--k", "3", "--out", str(tmp_path / "o.csv")]) == 0
+                 "--method", "usl", "--k", "3", "--out", str(tmp_path / "o.csv")]) == 0
 
 
 def test_npz_object_arrays_are_never_unpickled(tmp_path, capsys):

@@ -125,7 +125,7 @@ SELECTORS = {spec.name: spec for spec in _SPECS}
 
 #: The default of ``skusl select`` and the README's recommendation, chosen by
 #: the quality benchmark (docs/benchmarks/quality/README.md, "Which selector").
-RECOMMENDED = "maxherding"
+RECOMMENDED = "kmeans_closest"
 
 
 def make_selector(name, n_select, random_state=None, neighbors="auto"):

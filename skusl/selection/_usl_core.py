@@ -96,6 +96,28 @@ def inter_cluster_regularizer(X, sq_norm, labels, picks, *, horizon, alpha, back
     return reg
 
 
+def cluster_moments(v, labels, n_clusters):
+    """(3, n_clusters) float64: count, sum and sum of squares of ``v`` per cluster."""
+    xp = get_namespace(v)
+    return xp.stack([xp.bincount(labels, minlength=n_clusters).astype(xp.float64),
+                     xp.bincount(labels, weights=v, minlength=n_clusters),
+                     xp.bincount(labels, weights=v * v, minlength=n_clusters)])
+
+
+def spread_factor(moments_u, moments_reg):
+    """Per-cluster ``std_c(U) / std_c(Reg)`` from :func:`cluster_moments` (0 where Reg is flat)."""
+    xp = get_namespace(moments_u)
+
+    def std(m):
+        count = xp.maximum(m[0], 1.0)
+        mean = m[1] / count
+        return xp.sqrt(xp.maximum(m[2] / count - mean * mean, 0.0))
+
+    su, sr = std(moments_u), std(moments_reg)
+    flat = sr <= 1e-9 * xp.maximum(su, 1e-300)
+    return xp.where(flat, 0.0, su / xp.where(flat, 1.0, sr))
+
+
 def cluster_spread_scale(utility, reg, labels, n_clusters):
     """Per-sample factor ``std_c(U) / std_c(Reg)`` of its cluster c (``reg_scale="cluster"``).
 
@@ -103,20 +125,12 @@ def cluster_spread_scale(utility, reg, labels, n_clusters):
     utility inside every cluster, so ``reg_weight`` reads as "how much of
     the utility's spread the repulsion may cost" whatever the units of U
     (1 / squared distance) and Reg (1 / distance summed over the picks).
-    Clusters where Reg is constant get factor 0 (Reg cannot change their
-    argmax anyway).
+    Clusters where Reg is flat get factor 0 (Reg cannot change their argmax
+    anyway). From per-cluster moments, so the distributed path (which sums
+    them over row blocks) computes the same factor.
     """
-    xp = get_namespace(utility)
-    count = xp.maximum(xp.bincount(labels, minlength=n_clusters).astype(xp.float64), 1.0)
-
-    def std(v):
-        mean = xp.bincount(labels, weights=v, minlength=n_clusters) / count
-        sq = xp.bincount(labels, weights=(v - mean[labels]) ** 2, minlength=n_clusters)
-        return xp.sqrt(sq / count)
-
-    su, sr = std(utility), std(reg)
-    tiny = 1e-12 * xp.maximum(su, 1e-300)
-    factor = xp.where(sr > tiny, su / xp.where(sr > tiny, sr, 1.0), 0.0)
+    factor = spread_factor(cluster_moments(utility, labels, n_clusters),
+                           cluster_moments(reg, labels, n_clusters))
     return factor[labels]
 
 
