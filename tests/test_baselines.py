@@ -1,14 +1,12 @@
-"""Baseline selectors: scikit-learn compatibility, determinism, and agreement
-with slow literal restatements of each algorithm on tiny data."""
+"""Baseline selectors: agreement with slow literal restatements of each
+algorithm on tiny data (the shared contract is in tests/test_common.py)."""
 
-import warnings
 
 import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.cluster import KMeans
 from sklearn.metrics import pairwise_distances
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skusl.neighbors import PrecomputedKNN, kneighbors_graph
 from skusl.selection import (KCenterGreedySelector, KMeansClosestSelector, ProbCoverSelector,
@@ -33,27 +31,8 @@ def _blobs(n_per=15, centres=((0, 0, 1), (0, 1, 0), (1, 0, 0)), scale=0.05, seed
     return X, y
 
 
-def _expected_failures(est):
-    # None: the checks pass as they are. The checks' data has no structure,
-    # so ProbCover's purity heuristic may warn there; warnings are not failures.
-    return {}
-
-
-@pytest.mark.filterwarnings("ignore::UserWarning")
-@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failures)
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
-
-
-@pytest.mark.parametrize("est", ESTIMATORS, ids=lambda e: type(e).__name__)
-def test_deterministic_for_a_seed_and_exact_size(est):
-    X, _ = _blobs()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        a = clone(est).set_params(n_select=5, random_state=3).fit(X).selected_indices_
-        b = clone(est).set_params(n_select=5, random_state=3).fit(X).selected_indices_
-    np.testing.assert_array_equal(a, b)
-    assert a.size == 5 and np.unique(a).size == 5
+# scikit-learn's checks, same seed same selection and the exact budget run
+# for every selector in tests/test_common.py.
 
 
 @pytest.mark.parametrize("cls", [KMeansClosestSelector, KCenterGreedySelector,

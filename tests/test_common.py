@@ -35,6 +35,8 @@ VARIANTS = {
     "AutoK": [{"criterion": "clusterability"}],
     "ProbCoverSelector": [{"delta": 0.5}],
     "TypiClustSelector": [{"min_cluster_size": 1}],
+    "MaxHerdingSelector": [{"n_coreset": 5}],
+    "USLSelector": [{"n_neighbors": 5}],
 }
 
 #: Estimators whose construction needs more than keyword values.

@@ -5,7 +5,6 @@ import tracemalloc
 import numpy as np
 import pytest
 from sklearn.base import clone
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skusl.selection import MaxHerdingSelector
 from skusl.selection._maxherding import kernel_herding_greedy, micro_cluster_coreset
@@ -35,12 +34,6 @@ def _blobs(n_per=30, seed=0, d=4, k=4):
     centres = np.eye(d)[:k] * 3 + 1
     X = np.vstack([c + 0.4 * rng.randn(n_per, d) for c in centres])
     return X, np.repeat(np.arange(k), n_per)
-
-
-@parametrize_with_checks([MaxHerdingSelector(n_select=2), MaxHerdingSelector(n_select=2,
-                                                                             n_coreset=5)])
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
 
 
 @pytest.mark.parametrize("gamma", ["features", 2.0, 10.0])
