@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.model_selection import GridSearchCV, KFold
 
-from skusl.metrics import (SELECTION_METRICS, class_balance, class_coverage, hdl_available,
+from skusl.metrics import (SELECTION_METRICS, class_balance, class_coverage,
                            linear_probe_accuracy, make_selection_scorer,
                            nearest_prototype_accuracy, propagation_accuracy, stand_in_indices)
 from skusl.neighbors import kneighbors_graph
@@ -43,8 +43,6 @@ def test_linear_probe_single_class_and_strings():
 
 @pytest.mark.parametrize("method", ["1nn", "hdl"])
 def test_propagation_accuracy(method):
-    if method == "hdl" and not hdl_available():
-        pytest.skip("HDLLabeler not importable")
     X, y = _two_blobs()
     G = kneighbors_graph(X, 5)
     assert propagation_accuracy(X, y, [0, 20], n_neighbors=5, method=method) == 1.0

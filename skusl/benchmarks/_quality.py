@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from ..metrics import (class_balance, class_coverage, hdl_available, linear_probe_accuracy,
+from ..metrics import (class_balance, class_coverage, linear_probe_accuracy,
                        nearest_prototype_accuracy, propagation_accuracy)
 from ..neighbors import PrecomputedKNN, kneighbors_graph
 from ..selection import SELECTORS as REGISTRY
@@ -307,7 +307,7 @@ def run_quality(data_dir, out_dir, *, datasets=None, selectors=None, budgets=DEF
     meta = {
         "skusl": __version__, "python": platform.python_version(),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
-        "propagation": "HDL" if hdl_available() else "1-NN (HDLLabeler not importable)",
+        "propagation": "HDL",
         "not_run": skipped, "graphs": graphs, "budgets": list(budgets), "seeds": list(seeds),
         "selectors": selectors, "datasets": [p.stem for p in paths],
         "hdl_neighbors": HDL_NEIGHBORS, "max_samples": max_samples, "probe_C": PROBE_C,

@@ -6,7 +6,7 @@ linear-probe and propagation (HDL) accuracy. :func:`make_selection_scorer`
 turns any of them into a scikit-learn scorer.
 """
 
-from ._accuracy import (hdl_available, linear_probe_accuracy, nearest_prototype_accuracy,
+from ._accuracy import (linear_probe_accuracy, nearest_prototype_accuracy,
                         propagation_accuracy)
 from ._coverage import class_balance, class_coverage
 from ._scorer import SELECTION_METRICS, make_selection_scorer, stand_in_indices
@@ -15,7 +15,6 @@ __all__ = [
     "SELECTION_METRICS",
     "class_balance",
     "class_coverage",
-    "hdl_available",
     "linear_probe_accuracy",
     "make_selection_scorer",
     "nearest_prototype_accuracy",

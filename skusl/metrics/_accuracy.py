@@ -7,7 +7,6 @@ and scores on *all* samples (selected ones included), as the evaluation
 protocol of the project's DESIGN.md (section 5) prescribes.
 """
 
-import importlib.util
 import warnings
 
 import numpy as np
@@ -112,40 +111,14 @@ def linear_probe_accuracy(X, y_true, selected_indices, *, C=100.0, max_iter=1000
     return float(np.mean(pred == y_true))
 
 
-def hdl_available():
-    """True when :class:`skusl.labeling.HDLLabeler` can be imported.
-
-    :func:`propagation_accuracy` uses HDL when it is, and falls back to
-    nearest-prototype (1-NN) propagation otherwise.
-
-    Returns
-    -------
-    available : bool
-
-    Examples
-    --------
-    >>> from skusl.metrics import hdl_available
-    >>> isinstance(hdl_available(), bool)
-    True
-    """
-    if importlib.util.find_spec("skusl.labeling") is None:
-        return False
-    try:
-        from ..labeling import HDLLabeler  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def propagation_accuracy(X, y_true, selected_indices, *, n_neighbors=3, graph=None,
-                         method="auto"):
+                         method="hdl"):
     """Accuracy of propagating the selected samples' labels over the kNN graph.
 
-    With ``method="hdl"`` (or ``"auto"`` when :class:`skusl.labeling.HDLLabeler`
-    is importable) the labels spread by the paper's HDL
+    With ``method="hdl"`` the labels spread by the paper's HDL
     (``HDLLabeler(method="hdl")``, kept so that the quality benchmark's
     figures keep their meaning) over the ``n_neighbors``-NN graph;
-    with ``"1nn"`` (the fallback of ``"auto"``) every sample takes the label
+    with ``"1nn"`` every sample takes the label
     of its nearest selected sample, i.e. :func:`nearest_prototype_accuracy`.
     Distances are measured on ``X`` as given (no normalisation), as in the
     other metrics.
@@ -164,7 +137,7 @@ def propagation_accuracy(X, y_true, selected_indices, *, n_neighbors=3, graph=No
         A precomputed kNN distance graph with at least ``n_neighbors``
         neighbours per row (e.g. a selector's ``knn_graph_``), to avoid
         rebuilding it; HDL then runs with ``metric="precomputed"``.
-    method : {"auto", "hdl", "1nn"}, default="auto"
+    method : {"hdl", "1nn"}, default="hdl"
 
     Returns
     -------
@@ -180,10 +153,8 @@ def propagation_accuracy(X, y_true, selected_indices, *, n_neighbors=3, graph=No
     >>> propagation_accuracy(X, y, [0, 20], n_neighbors=5)
     1.0
     """
-    if method not in ("auto", "hdl", "1nn"):
-        raise ValueError(f"method must be 'auto', 'hdl' or '1nn', got {method!r}.")
-    if method == "auto":
-        method = "hdl" if hdl_available() else "1nn"
+    if method not in ("hdl", "1nn"):
+        raise ValueError(f"method must be 'hdl' or '1nn', got {method!r}.")
     if method == "1nn":
         return nearest_prototype_accuracy(X, y_true, selected_indices)
     from ..labeling import HDLLabeler
