@@ -11,6 +11,10 @@ so that uncertain samples, on the boundaries between classes, are labeled
 last, by the most evidence. The baseline ``method="knn_dv"`` labels
 everything at once by a vote of the k nearest *labeled* samples.
 
+This is the paper's algorithm, ``method="hdl"``; the default,
+``method="rounds"``, grows every labeled region one hop per round instead
+(see the user guide).
+
 Here eight labeled points (chosen by :class:`~skusl.USLSelector`) label
 two interleaved half-moons and a blob.
 """
@@ -42,7 +46,7 @@ y = annotations_to_y(len(X), picks, y_true[picks])  # -1: unlabeled
 # number of labeled neighbours it had then (-1 for the samples labeled from
 # the start). ``labeling_order_`` lists the unlabeled samples in the order
 # they were labeled.
-hdl = HDLLabeler(n_neighbors=10, normalize=False).fit(X, y)
+hdl = HDLLabeler(n_neighbors=10, method="hdl", normalize=False).fit(X, y)
 rank = np.full(len(X), -1)
 rank[hdl.labeling_order_] = np.arange(hdl.labeling_order_.size)
 knn_dv = HDLLabeler(n_neighbors=3, method="knn_dv", normalize=False).fit(X, y)

@@ -416,9 +416,10 @@ def test_autok_with_one_labeled_sample_says_pass_n_neighbors():
     y = np.full(36, -1)
     y[3] = 1
     with pytest.raises(ValueError, match="pass n_neighbors"):
-        skusl.AutoK().fit(X, y)
-    with pytest.raises(ValueError, match="pass n_neighbors"):
-        skusl.HDLLabeler(n_neighbors="auto").fit(X, y)
+        skusl.AutoK(criterion="clusterability").fit(X, y)
+    # the held-out criterion has nothing to hold out: it keeps the method's default k
+    assert skusl.AutoK().fit(X, y).k_ == 10
+    assert skusl.HDLLabeler(n_neighbors="auto").fit(X, y).n_neighbors_ == 10
 
 
 # ------------------------------------------------------------------ the CLI

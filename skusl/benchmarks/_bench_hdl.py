@@ -94,14 +94,15 @@ def quality(name, k_grid, ls_grid, budgets, seeds, log):
         for seed in seeds:
             y_semi = draw_labels(y, budget, seed)
             n_lab = int((y_semi != -1).sum())
-            ak = AutoK(random_state=seed).fit(X, y_semi).k_
+            ak = AutoK(criterion="clusterability", random_state=seed).fit(X, y_semi).k_
             auto_k.setdefault(budget, []).append(ak)
             ks = sorted(set(k_grid) | {ak})
             for k in ks:
                 G = graphs.get(k)
                 if G is None:
                     G = graphs[k] = arrays_to_graph(dist[:, :k], ind[:, :k])
-                hdl = HDLLabeler(n_neighbors=k, neighbors=PrecomputedKNN(G)).fit(X, y_semi)
+                hdl = HDLLabeler(n_neighbors=k, method="hdl",
+                                 neighbors=PrecomputedKNN(G)).fit(X, y_semi)
                 record("HDL", budget, k, hdl.transduction_, y_semi)
                 if k <= n_lab:
                     dv = HDLLabeler(n_neighbors=k, method="knn_dv").fit(X, y_semi)
@@ -158,12 +159,13 @@ def speed_70k(name, X, y, dist, ind, t_graph, log, k=10):
     kneighbors(X, k, neighbors="exact", backend="numba")
     t_graph_k = time.perf_counter() - t0
     G = arrays_to_graph(dist[:, :k], ind[:, :k])
-    HDLLabeler(n_neighbors=k, metric="precomputed").fit(G, y_semi)  # warm-up (JIT cache)
+    # warm-up (JIT cache)
+    HDLLabeler(n_neighbors=k, method="hdl", metric="precomputed").fit(G, y_semi)
     fits, kernels = [], []
     _, _, classes, codes = split_labels(y_semi)
     for _ in range(3):
         t0 = time.perf_counter()
-        HDLLabeler(n_neighbors=k, metric="precomputed").fit(G, y_semi)
+        HDLLabeler(n_neighbors=k, method="hdl", metric="precomputed").fit(G, y_semi)
         fits.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         hdl_labels(dist[:, :k], ind[:, :k], codes, classes.size)
@@ -188,7 +190,7 @@ def synthetic(n, d, k, log, seed=0):
     G = kneighbors_graph(X, k, neighbors="approximate", random_state=seed)
     t_graph = time.perf_counter() - t0
     t0 = time.perf_counter()
-    hdl = HDLLabeler(n_neighbors=k, metric="precomputed").fit(G, y_semi)
+    hdl = HDLLabeler(n_neighbors=k, method="hdl", metric="precomputed").fit(G, y_semi)
     t_prop = time.perf_counter() - t0
     unl = y_semi == -1
     acc = float((hdl.transduction_[unl] == y[unl]).mean())

@@ -44,7 +44,8 @@ def main(argv=None):
                 for k in KS:
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore")  # unlabeled components at tiny k
-                        hdl = HDLLabeler(n_neighbors=k, metric="precomputed").fit(graph, y_partial)
+                        hdl = HDLLabeler(n_neighbors=k, method="hdl",
+                                         metric="precomputed").fit(graph, y_partial)
                     acc[k].append(np.mean(hdl.transduction_ == y))
             for k in KS:
                 means[k].append(np.mean(acc[k]))

@@ -1,6 +1,7 @@
 """The propagation benchmark: spread a few labels over every sample.
 
-``python -m skusl.benchmarks propagation --data ../shared/data --out docs/benchmarks/propagation.md``
+``python -m skusl.benchmarks propagation --data ../shared/data --scale``
+(report: ``docs/benchmarks/propagation.md``)
 
 For every shared set (subsampled to ``--max-rows`` rows, 20,000 by default,
 to keep the run in hours on two cores), one exact kNN graph (20 neighbours,
@@ -218,13 +219,15 @@ def plan(ks, lpcs, seeds, selection, late=False):
     two-core machine).
     """
     cells = []
-    for lpc in lpcs:
+    if late:  # seed-major, so that a cut run has every (k, lpc) for the first seeds
         for seed in seeds:
-            if late:
+            for lpc in lpcs:
                 if selection == "random":
                     cells += [(selection, "label_propagation", k, lpc, seed) for k in ks]
                 cells.append((selection, "hdl_auto", "auto", lpc, seed))
-                continue
+        return cells
+    for lpc in lpcs:
+        for seed in seeds:
             for k in ks:
                 cells += [(selection, m, k, lpc, seed) for m in METHODS
                           if m not in LATE_METHODS]

@@ -21,12 +21,22 @@ def _table(recs):
     return out
 
 
-def _over_sets(tab, sel, method, k, lpc, datasets):
-    """Mean over the sets of the per-set mean over seeds; None if a set is missing."""
+def _over_sets(tab, sel, method, k, lpc, datasets, partial=False):
+    """Mean over the sets of the per-set mean over seeds.
+
+    None if a set is missing, unless ``partial``: then the mean over the sets
+    present (and None if there is none).
+    """
     vals = [tab.get((sel, ds, method, str(k), lpc)) for ds in datasets]
-    if any(v is None for v in vals):
+    if partial:
+        vals = [v for v in vals if v is not None]
+    if not vals or any(v is None for v in vals):
         return None
     return float(np.mean([np.mean(v) for v in vals]))
+
+
+def _n_sets(tab, sel, method, k, lpc, datasets):
+    return sum((sel, ds, method, str(k), lpc) in tab for ds in datasets)
 
 
 def _pct(v):
@@ -82,15 +92,39 @@ def done_means(tab, sel, lpcs, datasets):
 
 
 def _summary(tab, sel, methods, ks, lpcs, datasets):
+    """Means over the sets; a cell over fewer sets says how many (e.g. "71.2 (3/5)")."""
     lines = ["| method | k | " + " | ".join(f"{lpc} / class" for lpc in lpcs) + " |",
              "|---|---|" + "---|" * len(lpcs)]
     for method in methods:
         mks = ["auto"] if method.endswith("_auto") else ks
         for k in mks:
-            vals = [_over_sets(tab, sel, method, k, lpc, datasets) for lpc in lpcs]
-            if all(v is None for v in vals):
+            cells = []
+            for lpc in lpcs:
+                v = _over_sets(tab, sel, method, k, lpc, datasets, partial=True)
+                n = _n_sets(tab, sel, method, k, lpc, datasets)
+                cells.append(_pct(v) + ("" if n in (0, len(datasets))
+                                        else f" ({n}/{len(datasets)} sets)"))
+            if set(cells) == {"—"}:
                 continue
-            lines.append(f"| {TITLES[method]} | {k} | " + " | ".join(map(_pct, vals)) + " |")
+            lines.append(f"| {TITLES[method]} | {k} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _coverage(records, meta, datasets):
+    """Cells run per set and selection, against the plan."""
+    from ._propagation import _phases
+
+    phases = _phases(meta["ks"], meta["lpcs"], meta["seeds"], ("random", meta["selector"]))
+    planned = {}
+    for sel, cells in phases:
+        planned[sel] = planned.get(sel, 0) + len(cells)
+    lines = ["| set | " + " | ".join(f"{sel} labels" for sel in planned) + " |",
+             "|---|" + "---|" * len(planned)]
+    for ds in datasets:
+        got = {sel: sum(r["dataset"] == ds and r["selection"] == sel for r in records)
+               for sel in planned}
+        lines.append(f"| {ds} | " + " | ".join(f"{got[sel]} / {planned[sel]}"
+                                               for sel in planned) + " |")
     return lines
 
 
@@ -142,7 +176,8 @@ def _scale_lines(scale):
                      f"{r.get('n_fallback', '—')} |")
     lines += ["", f"O(n k) check: the graph's arrays (float64 distances + int64 indices) "
               f"take {scale['n'] * scale['k'] * 16 / 2**20:.0f} MB; the label "
-              f"distributions (n x classes, float64) {scale['n'] * scale['n_classes'] * 8 / 2**20:.0f} MB."]
+              "distributions (n x classes, float64) "
+              f"{scale['n'] * scale['n_classes'] * 8 / 2**20:.0f} MB."]
     return lines
 
 
@@ -178,8 +213,8 @@ def write_report(records, meta, out, scale=None):
         "its `n_neighbors=k+1`; the transduction equals `kernel='knn'`'s, "
         "`tests/test_propagation_bench.py`). k=auto = `HDLLabeler(n_neighbors='auto')` "
         "(AutoK's held-out criterion).",
-        f"- LabelPropagation runs on the random labels only (1000 iterations per fit: cut "
-        f"for time). Rounds also runs at every k in 3..20 for the flatness check.",
+        "- LabelPropagation runs on the random labels only (1000 iterations per fit: cut "
+        "for time). Rounds also runs at every k in 3..20 for the flatness check.",
         "",
     ]
     for ds in datasets:
@@ -201,6 +236,10 @@ def write_report(records, meta, out, scale=None):
     lines[lines.index("## Done-means check, random labels") + 1:
           lines.index("## Done-means check, random labels") + 1] = \
         ["", f"Verdict on the random labels: {verdict}."]
+    lines += ["", "## Cells run", "",
+              "Cells in the cache against the plan (the run was cut at the session's "
+              "time limit where they differ; missing cells show as `—`, and means over "
+              "fewer sets say how many).", ""] + _coverage(records, meta, datasets)
     for s in ("random", sel):
         lines += ["", f"## Mean over the sets, {s} labels", ""]
         lines += _summary(tab, s, methods, ks, lpcs, datasets)

@@ -38,9 +38,10 @@ def register(subparsers):
         description=(
             "Spread the labels of LABELS (index,label rows for the annotated "
             "samples) over every row of EMBEDDINGS by propagation on the kNN "
-            "graph, and write index,label,confidence for every sample as CSV (confidence: the label's share of the vote of the "
-            "labeled neighbours, 1 for the given labels, 0 for the samples no labeled "
-            "sample reaches; send the least confident to the annotators next)."))
+            "graph, and write index,label,confidence for every sample as CSV "
+            "(confidence: the label's share of the vote of the labeled neighbours, "
+            "1 for the given labels, 0 for the samples no labeled sample reaches; "
+            "send the least confident to the annotators next)."))
     label.add_argument("embeddings", help="embeddings file: .npy, .npz (array 'X' or the "
                        "only one), .csv, .parquet; row i is sample i")
     label.add_argument("--labels", "-l", required=True,

@@ -5,9 +5,9 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import betainc
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context, clone
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.utils import check_random_state, get_tags
-from .._sklearn_compat import HasMethods, Interval, StrOptions
+from .._sklearn_compat import HasMethods, Interval, StrOptions, _fit_context
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
@@ -150,13 +150,15 @@ class AutoK(MetaEstimatorMixin, BaseEstimator):
         NaN when nothing could be held out). ``clusterability``:
         ``mu_k * I_k``.
     n_held_out_ : int
-        ``holdout``: held-out labels scored, all repeats together.
-    clusterability_ : ndarray of shape (k_max,)
-        ``clusterability``: ``mu_k`` for k = 1 .. k_max.
-    vote_bound_ : ndarray of shape (k_max,)
-        ``clusterability``: ``I_k``.
-    centres_ : ndarray of shape (n_centres,)
-        ``clusterability``: indices (into ``X``) of the centres drawn.
+        ``holdout``: held-out labels scored, all repeats together
+        (``clusterability``: 0).
+    clusterability_ : ndarray of shape (k_max,) or None
+        ``clusterability``: ``mu_k`` for k = 1 .. k_max (``holdout``: None).
+    vote_bound_ : ndarray of shape (k_max,) or None
+        ``clusterability``: ``I_k`` (``holdout``: None).
+    centres_ : ndarray of shape (n_centres,) or None
+        ``clusterability``: indices (into ``X``) of the centres drawn
+        (``holdout``: None).
     classes_ : ndarray of shape (n_classes,)
         Labels of the labeled samples, sorted.
     estimator_ : estimator
@@ -331,6 +333,7 @@ class AutoK(MetaEstimatorMixin, BaseEstimator):
         self.k_ = int(np.argmax(scores)) + 1
         self.centres_ = lab_idx[centres]
         self.classes_ = classes
+        self.n_held_out_ = 0
         return self
 
     # ------------------------------------------------------------------ held-out
@@ -399,6 +402,8 @@ class AutoK(MetaEstimatorMixin, BaseEstimator):
             self.k_, self.scores_ = choose_k(correct, k_values, default_k)
         self.n_held_out_ = int(sum(h.size for h in splits))
         self.classes_ = classes
+        # the other criterion's curves: fitted, but empty
+        self.clusterability_ = self.vote_bound_ = self.centres_ = None
         return self
 
     @staticmethod
