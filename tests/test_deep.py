@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skusl.deep import TorchFeaturizer, USLTClusterer
 
@@ -571,10 +570,8 @@ def test_featurizer_then_selector_pipeline():
                                        random_state=0))
     pipe.fit(X)
     assert pipe[-1].selected_indices_.shape == (3,)
-    try:
-        from skusl import USLSelector
-    except (ImportError, AttributeError):
-        return
+    from skusl import USLSelector
+
     pipe = make_pipeline(TorchFeaturizer(torch.nn.Identity()),
                          USLSelector(n_select=3, n_neighbors=5, random_state=0))
     pipe.fit(X)
@@ -604,30 +601,5 @@ def test_sentence_transformer_real_model(monkeypatch):
     np.testing.assert_allclose(f.transform(texts[:1]), Z[:1], atol=1e-5)
 
 
-# ---------------------------------------------------------- estimator checks
-def _expected_failed_featurizer(estimator):
-    return {}
-
-
-def _expected_failed_uslt(estimator):
-    return {}
-
-
-def _check_instances():
-    if not HAS_TORCH:
-        return []
-    import torch
-
-    return [TorchFeaturizer(torch.nn.Identity(), batch_size=16),
-            USLTClusterer(**FAST)]
-
-
-def _expected_failed(estimator):
-    if isinstance(estimator, USLTClusterer):
-        return _expected_failed_uslt(estimator)
-    return _expected_failed_featurizer(estimator)
-
-
-@parametrize_with_checks(_check_instances(), expected_failed_checks=_expected_failed)
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
+# scikit-learn's estimator checks for TorchFeaturizer and USLTClusterer run in
+# tests/test_common.py with every other public estimator.
