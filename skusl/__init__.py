@@ -18,6 +18,7 @@ _LAZY = {
     "KCenterGreedySelector": "skusl.selection",
     "TypiClustSelector": "skusl.selection",
     "ProbCoverSelector": "skusl.selection",
+    "MaxHerdingSelector": "skusl.selection",
     "HDLLabeler": "skusl.labeling",
     "AutoK": "skusl.model_selection",
     "TorchFeaturizer": "skusl.deep",

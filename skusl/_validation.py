@@ -56,10 +56,19 @@ def _check_shape_and_kind(X, name):
     return X
 
 
+#: Rows per block of the scans over X that would otherwise make (n, d) temporaries.
+_FINITE_BLOCK = 65536
+
+
 def check_finite(X, name="X"):
     """Raise a ``ValueError`` naming the first rows that hold NaN or infinity."""
     xp = get_namespace(X)
-    bad = ~xp.isfinite(X).all(axis=1) if X.ndim == 2 else ~xp.isfinite(X)
+    if X.ndim == 2 and xp is np and X.shape[0] > _FINITE_BLOCK:
+        # In row blocks: the boolean temporary stays small for a memory map
+        bad = np.concatenate([~np.isfinite(X[s:s + _FINITE_BLOCK]).all(axis=1)
+                              for s in range(0, X.shape[0], _FINITE_BLOCK)])
+    else:
+        bad = ~xp.isfinite(X).all(axis=1) if X.ndim == 2 else ~xp.isfinite(X)
     if bool(bad.any()):
         rows = [int(i) for i in xp.flatnonzero(bad)[:5].tolist()]
         more = int(bad.sum()) - len(rows)
@@ -160,7 +169,11 @@ def normalize_rows(X):
     xp = get_namespace(X)
     finfo = np.finfo(X.dtype)
     with np.errstate(over="ignore", under="ignore"):
-        sq = (X * X).sum(axis=1)
+        if xp is np and X.shape[0] > _FINITE_BLOCK:  # same bits, no (n, d) temporary
+            sq = np.concatenate([(X[s:s + _FINITE_BLOCK] * X[s:s + _FINITE_BLOCK]).sum(axis=1)
+                                 for s in range(0, X.shape[0], _FINITE_BLOCK)])
+        else:
+            sq = (X * X).sum(axis=1)
     unsafe = ~(sq < finfo.max) | (sq < finfo.tiny / finfo.eps)
     if bool(unsafe.any()):  # rare: the extra pass only runs here
         unsafe &= xp.abs(X).max(axis=1) > 0  # all-zero rows stay zero
@@ -210,7 +223,7 @@ def check_distance_range(X, name="X"):
     if X.size == 0:
         return X
     finfo = np.finfo(X.dtype)
-    max_abs = float(abs(X).max())
+    max_abs = max(float(X.max()), -float(X.min()))  # no (n, d) temporary: X may be mapped
     n_features = X.shape[1]
     if max_abs * max_abs * 4.0 * n_features >= float(finfo.max):
         raise ValueError(

@@ -13,7 +13,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from skusl.neighbors import PrecomputedKNN, kneighbors_graph
 from skusl.selection import (KCenterGreedySelector, KMeansClosestSelector, ProbCoverSelector,
                              RandomSelector, TypiClustSelector)
-from skusl.selection._baselines import probcover_delta
+from skusl.selection._probcover import probcover_delta
 
 # Small instances: the checks use 10-30 samples.
 ESTIMATORS = [
@@ -189,10 +189,73 @@ def test_probcover_matches_literal():
     X = np.random.RandomState(2).rand(40, 2)
     for delta in (0.1, 0.2, 0.35):
         sel = ProbCoverSelector(n_select=6, n_neighbors=6, delta=delta, normalize=False,
-                                random_state=0).fit(X)
+                                balls="knn", random_state=0).fit(X)
         chosen, covered = literal_probcover(X, 6, 6, delta)
         assert sel.selected_indices_.tolist()[: len(chosen)] == chosen
         assert sel.coverage_ == pytest.approx(len(covered) / len(X))
+
+
+def literal_probcover_balls(X, m, delta, labeled=()):
+    """ProbCover with true delta-balls (every sample closer than delta), loop by loop."""
+    D = pairwise_distances(X)
+    n = len(X)
+    balls = [{j for j in range(n) if D[i, j] < delta} | {i} for i in range(n)]
+    covered, chosen = set(), list(labeled)
+    for i in labeled:
+        covered |= balls[i]
+    new = []
+    for _ in range(m):
+        gains = [len(balls[i] - covered) if i not in chosen else -1 for i in range(n)]
+        best = int(np.argmax(gains))
+        if gains[best] <= 0:
+            break
+        chosen.append(best)
+        new.append(best)
+        covered |= balls[best]
+    return new, covered
+
+
+def test_probcover_true_balls_match_literal():
+    X = np.random.RandomState(2).rand(60, 2)
+    for delta in (0.1, 0.2, 0.35):
+        sel = ProbCoverSelector(n_select=6, n_neighbors=3, delta=delta, normalize=False,
+                                random_state=0).fit(X)
+        chosen, covered = literal_probcover_balls(X, 6, delta)
+        assert sel.selected_indices_.tolist()[: len(chosen)] == chosen
+        assert sel.coverage_ == pytest.approx(len(covered) / len(X))
+        # with n_neighbors=3 the kNN-restricted balls are smaller: not the same greedy
+        knn = ProbCoverSelector(n_select=6, n_neighbors=3, delta=delta, normalize=False,
+                                balls="knn", random_state=0).fit(X)
+        if delta >= 0.2:
+            assert knn.coverage_ < sel.coverage_
+    # warm start: labeled balls start covered, the new picks are the literal's
+    sel = ProbCoverSelector(n_select=4, delta=0.2, normalize=False, random_state=0)
+    sel.fit(X, labeled=[3, 17])
+    chosen, _ = literal_probcover_balls(X, 4, 0.2, labeled=[3, 17])
+    assert sel.selected_indices_.tolist() == chosen
+
+
+def test_probcover_edge_budget_raises_before_building():
+    X = np.random.RandomState(0).rand(300, 3)
+    with pytest.raises(ValueError, match="max_edges"):
+        ProbCoverSelector(n_select=3, delta=5.0, max_edges=1000, random_state=0).fit(X)
+    sel = ProbCoverSelector(n_select=3, delta=0.05, max_edges=10**6, random_state=0).fit(X)
+    assert sel.n_ball_edges_ >= 300
+
+
+def test_probcover_auto_delta_does_not_collapse_on_a_dense_class():
+    # one very dense class and four spread ones: the purity delta is small, its balls
+    # in the dense class hold the most points, and its picks pile up there
+    rng = np.random.RandomState(0)
+    centres = np.eye(5) * 4
+    X = np.vstack([centres[0] + 0.02 * rng.randn(400, 5)]
+                  + [c + 0.6 * rng.randn(100, 5) for c in centres[1:]])
+    y = np.repeat(np.arange(5), [400, 100, 100, 100, 100])
+    auto = ProbCoverSelector(n_select=5, normalize=False, random_state=0).fit(X)
+    assert len(set(y[auto.selected_indices_])) == 5
+    fixed_small = ProbCoverSelector(n_select=5, delta=0.05, normalize=False,
+                                    random_state=0).fit(X)
+    assert len(set(y[fixed_small.selected_indices_])) == 1
 
 
 def test_probcover_random_fill_once_all_covered():
@@ -236,12 +299,18 @@ def test_probcover_heuristic_warns_when_unreliable():
     # 3 well-separated blobs, 3 pseudo-clusters: every 5-NN ball is pure up to
     # the graph's radius, so delta is capped by the graph.
     with pytest.warns(UserWarning, match="raise n_neighbors"):
-        sel = ProbCoverSelector(n_select=3, n_neighbors=5, random_state=0).fit(X)
+        sel = ProbCoverSelector(n_select=3, n_neighbors=5, delta="purity", balls="knn",
+                                random_state=0).fit(X)
     assert np.isfinite(sel.delta_) and sel.purity_ == 1.0
+    # true balls: the heuristic is exact (distance to the nearest other pseudo-label)
+    exact = ProbCoverSelector(n_select=3, n_neighbors=5, delta="purity",
+                              random_state=0).fit(X)
+    assert exact.delta_ > sel.delta_ and len(set(exact.labels_)) == 3
     # structureless data cut into many pseudo-clusters: tiny delta
     Xr = np.random.RandomState(0).rand(60, 5)
     with pytest.warns(UserWarning, match="only their centre"):
-        ProbCoverSelector(n_select=20, n_neighbors=5, alpha=0.99, random_state=0).fit(Xr)
+        ProbCoverSelector(n_select=20, n_neighbors=5, alpha=0.99, delta="purity",
+                          random_state=0).fit(Xr)
 
 
 def test_precomputed_graph_is_reused():

@@ -30,10 +30,11 @@ def _select(path, out, *extra):
 
 
 def test_select_reads_every_format_alike(embeddings, tmp_path):
-    from skusl import USLSelector
+    from skusl.selection import RECOMMENDED, make_selector
 
     X, folder = embeddings
-    expected = USLSelector(n_select=7, random_state=1).fit(X.astype(np.float32)).selected_indices_
+    expected = make_selector(RECOMMENDED, 7, random_state=1).fit(
+        X.astype(np.float32)).selected_indices_
     for name in ("emb.npy", "emb.npz", "emb.csv"):
         out = tmp_path / f"{name}.txt"
         assert _select(folder / name, out) == 0
@@ -81,10 +82,10 @@ def test_errors_are_reported_not_raised(embeddings, tmp_path, capsys):
 def test_npz_with_several_arrays_needs_a_key(tmp_path, capsys):
     np.savez(tmp_path / "two.npz", a=np.eye(20), b=np.eye(20))
     assert main(["select", str(tmp_path / "two.npz"), "--budget", "2", "-q",
-                 "--k", "3", "--out", str(tmp_path / "o.csv")]) == 2
+                 "--method", "usl", "--k", "3", "--out", str(tmp_path / "o.csv")]) == 2
     assert "--key" in capsys.readouterr().err
     assert main(["select", str(tmp_path / "two.npz"), "--key", "b", "--budget", "2", "-q",
-                 "--k", "3", "--out", str(tmp_path / "o.csv")]) == 0
+                 "--method", "usl", "--k", "3", "--out", str(tmp_path / "o.csv")]) == 0
 
 
 def test_npz_object_arrays_are_never_unpickled(tmp_path, capsys):
@@ -129,3 +130,54 @@ def test_select_then_label_end_to_end(tmp_path):
     labels = np.array([int(r["label"]) for r in rows])
     np.testing.assert_array_equal(labels[chosen], y[chosen])
     assert np.mean(labels == y) > 0.7
+
+
+def _methods():
+    from skusl.selection import SELECTORS
+
+    out = []
+    for name, spec in SELECTORS.items():
+        marks = ()
+        if spec.kind == "deep":
+            marks = pytest.mark.skipif(not _torch(), reason="needs PyTorch")
+        out.append(pytest.param(name, marks=marks))
+    return out
+
+
+def _torch():
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("method", _methods())
+def test_select_every_registry_method(embeddings, tmp_path, method):
+    from skusl.selection import make_selector
+
+    X, folder = embeddings
+    out = tmp_path / "sel.npy"
+    assert _select(folder / "emb.npy", out, "--method", method) == 0
+    expected = make_selector(method, 7, random_state=1).fit(
+        X.astype(np.float32)).selected_indices_
+    np.testing.assert_array_equal(np.load(out), expected)
+
+
+def test_select_default_is_the_recommended_and_warm_start(embeddings, tmp_path, capsys):
+    from skusl.selection import RECOMMENDED, make_selector
+
+    X, folder = embeddings
+    assert _select(folder / "emb.npy", tmp_path / "a.npy") == 0
+    assert _select(folder / "emb.npy", tmp_path / "b.npy", "--method", RECOMMENDED) == 0
+    np.testing.assert_array_equal(np.load(tmp_path / "a.npy"), np.load(tmp_path / "b.npy"))
+    np.savetxt(tmp_path / "done.txt", [3, 10, 42], fmt="%d")
+    assert _select(folder / "emb.npy", tmp_path / "c.npy", "--method", "kcenter_greedy",
+                   "--labeled", str(tmp_path / "done.txt")) == 0
+    expected = make_selector("kcenter_greedy", 7, random_state=1).fit(
+        X.astype(np.float32), labeled=[3, 10, 42]).selected_indices_
+    np.testing.assert_array_equal(np.load(tmp_path / "c.npy"), expected)
+    assert not {3, 10, 42} & set(np.load(tmp_path / "c.npy").tolist())
+    assert _select(folder / "emb.npy", tmp_path / "d.npy", "--method", "random",
+                   "--clusters", "4") == 2
+    assert "--clusters does not apply to --method random" in capsys.readouterr().err

@@ -315,7 +315,7 @@ def test_uslt_reassignment_runs_and_can_be_switched_off():
 
 @needs_torch
 def test_uslt_reference_settings_are_valid_parameters():
-    from skusl.deep._uslt import USLT_REFERENCE_SETTINGS
+    from skusl.deep import USLT_REFERENCE_SETTINGS
 
     defaults = USLTClusterer().get_params()
     for name in ("alpha", "tau", "sharpen_temperature", "local_weight", "reweight",

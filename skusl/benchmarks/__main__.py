@@ -2,7 +2,8 @@
 
 Examples
 --------
-All datasets, every selector, budgets 1/2/4/10 per class, 5 seeds::
+All datasets (subsampled to 5k rows), every selector of the registry and
+scikit-activeml's peers, budgets 1/2/4/10 per class, 5 seeds::
 
     python -m skusl.benchmarks quality --data ../shared/data --out docs/benchmarks/quality/
 
@@ -45,6 +46,18 @@ USL-T beside USL and random, 1 label per class, 5 seeds (needs torch)::
 
     python -m skusl.benchmarks uslt --data ../shared/data --out docs/benchmarks/uslt.md
 
+MaxHerding against scikit-activeml's at 10k rows (and once at 1M x 128)::
+
+    python -m skusl.benchmarks maxherding --data ../shared/data \\
+        --out docs/benchmarks/maxherding.md --million
+
+Millions of rows (issue 13): end to end through the CLI in fresh processes,
+exact kNN against faiss, sampled K-Means, every selector at 1M x 128::
+
+    python -m skusl.benchmarks scale --out docs/benchmarks/scale.md \\
+        --kmeans 100000:128:1000 --real ../shared/data/mnist70k_pca100.npz \\
+        --selectors USLSelector
+
 An interrupted run continues from ``<out>/cache``; ``--report-only`` rewrites
 the report from the cache without running any selection.
 """
@@ -85,6 +98,9 @@ def build_parser():
                    help="labels per class (default: 1 2 4 10)")
     q.add_argument("--seeds", nargs="+", type=int, default=list(DEFAULT_SEEDS),
                    help="seeds (default: 0 1 2 3 4)")
+    q.add_argument("--max-samples", type=int, default=5_000,
+                   help="subsample larger sets to this many rows, seed 0 (default 5000; "
+                   "0: all rows)")
     q.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     q.add_argument("--report-only", action="store_true",
                    help="write the report from cached cells only (no selection is run; cells "
@@ -96,15 +112,17 @@ def build_parser():
     u.add_argument("--datasets", nargs="+", required=True, help="dataset file stems")
     u.add_argument("--budgets", nargs="+", type=int, default=[1, 4])
     u.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    from . import _dask, _knn_precision, _propagation, _uslt
+    from . import _dask, _knn_precision, _maxherding, _propagation, _scale, _uslt
 
     # Commands with their own module: register(subparsers).
     _knn_precision.register(sub)
     _dask.register(sub)
+    _scale.register(sub)
     for name, (_, text) in PASS_THROUGH.items():
         sub.add_parser(name, help=f"{text} (its own options: {name} --help)", add_help=False)
     _propagation.register(sub)
     _uslt.register(sub)
+    _maxherding.register(sub)
     return parser
 
 
@@ -130,7 +148,8 @@ def main(argv=None):
     records, meta = run_quality(args.data, args.out, datasets=args.datasets,
                                 selectors=args.selectors, budgets=args.budgets,
                                 seeds=args.seeds, progress=not args.no_progress,
-                                cached_only=args.report_only)
+                                cached_only=args.report_only,
+                                max_samples=args.max_samples or None)
     paths = write_report(records, meta, args.out)
     for p in paths:
         print(p)

@@ -9,6 +9,12 @@ shared by every kNN-based selector and by HDL (``PrecomputedKNN``); its time
 is reported separately (and the graph cached next to the cells). Finished cells are appended to
 ``<out>/cache/<dataset>.jsonl``, so an interrupted run continues where it
 stopped.
+
+The selectors are the registry's (:data:`skusl.selection.SELECTORS`), the
+oracle, and the peers of :mod:`skusl.benchmarks._peers` (scikit-activeml).
+Sets larger than ``max_samples`` rows (default 5 000) are subsampled once
+(seed 0, the same rows for every selector and seed), because the peers
+build dense n x n matrices.
 """
 
 import json
@@ -25,13 +31,20 @@ from .. import __version__
 from ..metrics import (class_balance, class_coverage, hdl_available, linear_probe_accuracy,
                        nearest_prototype_accuracy, propagation_accuracy)
 from ..neighbors import PrecomputedKNN, kneighbors_graph
+from ..selection import SELECTORS as REGISTRY
+from ..selection import SelectorSpec
+from ._peers import PEERS, peers_available
 
 #: Bump when a selector or a metric changes meaning: cached cells of another
 #: version are recomputed.
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 #: Bump when only the metrics change: cached selections are re-scored (cheap)
 #: instead of re-selected.
-METRICS_VERSION = 3
+METRICS_VERSION = 4
+#: Rows per dataset (larger sets are subsampled once, seed 0).
+DEFAULT_MAX_SAMPLES = 5_000
+#: The linear probe's inverse regularisation (see skusl.metrics.linear_probe_accuracy).
+PROBE_C = 100.0
 
 DEFAULT_BUDGETS = (1, 2, 4, 10)
 DEFAULT_SEEDS = (0, 1, 2, 3, 4)
@@ -40,10 +53,12 @@ DEFAULT_SEEDS = (0, 1, 2, 3, 4)
 GRAPH_NEIGHBORS = 20
 HDL_NEIGHBORS = 3
 
-METRICS = ("coverage", "balance", "nn_acc", "probe_acc", "prop_acc", "time_s", "peak_mb")
+METRICS = ("coverage", "balance", "nn_acc", "probe_acc", "probe_bacc", "prop_acc", "time_s",
+           "peak_mb")
 METRIC_TITLES = {
     "coverage": "coverage", "balance": "balance", "nn_acc": "1-NN acc",
-    "probe_acc": "linear-probe acc", "prop_acc": "propagation acc",
+    "probe_acc": "linear-probe acc", "probe_bacc": "probe balanced acc",
+    "prop_acc": "propagation acc",
     "time_s": "time (s)", "peak_mb": "peak MB",
 }
 
@@ -68,51 +83,35 @@ def _uslt_available():
     return True
 
 
-def _make(name, n_select, seed, graph):
+def _make(name, n_select, seed, graph, n_classes):
     """The estimator of selector ``name`` (None for the oracle)."""
-    from .. import selection
-
-    knn = PrecomputedKNN(graph)
-    if name == "random":
-        return selection.RandomSelector(n_select, random_state=seed)
-    if name == "kmeans_closest":
-        return selection.KMeansClosestSelector(n_select, random_state=seed)
-    if name == "kcenter_greedy":
-        return selection.KCenterGreedySelector(n_select, random_state=seed)
-    if name == "typiclust":
-        return selection.TypiClustSelector(n_select, neighbors=knn, random_state=seed)
-    if name == "probcover":
-        return selection.ProbCoverSelector(n_select, neighbors=knn, random_state=seed)
-    if name == "usl":
-        return selection.USLSelector(n_select, neighbors=knn, random_state=seed)
-    if name == "usl_two_hop":
-        return selection.USLSelector(n_select, utility="two_hop", neighbors=knn,
-                                     random_state=seed)
-    if name == "uslt":
-        from ..deep import USLTClusterer
-
-        return USLTClusterer(n_select, neighbors=knn, random_state=seed)
-    raise ValueError(f"unknown selector {name!r}")
+    spec = SELECTORS[name]
+    if spec.kind == "peer":
+        return spec.make(n_select, seed, None, n_classes=n_classes)
+    return spec.make(n_select, seed, PrecomputedKNN(graph))
 
 
-#: name -> (label in the report, fair?)
+def _oracle(n_select, seed, knn):  # never called: run_cell draws the oracle itself
+    raise RuntimeError("the stratified oracle needs the labels")
+
+
+#: Every selector the benchmark knows: the registry, the oracle, the peers.
 SELECTORS = {
-    "random": ("random", True),
-    "stratified": ("stratified (oracle, uses labels: not fair)", False),
-    "kmeans_closest": ("k-means closest", True),
-    "kcenter_greedy": ("k-center greedy (Core-Set)", True),
-    "typiclust": ("TypiClust", True),
-    "probcover": ("ProbCover", True),
-    "usl": ("USL", True),
-    "usl_two_hop": ("USL two-hop", True),
-    "uslt": ("USL-T", True),
+    **{k: v for k, v in REGISTRY.items()},
+    "stratified": SelectorSpec("stratified", "stratified (oracle, uses labels: not fair)",
+                               _oracle, "grey", kind="oracle", fair=False),
+    **PEERS,
 }
 
 
-def load_dataset(path):
+def load_dataset(path, max_samples=None):
+    """``X, y`` of a dataset, subsampled to ``max_samples`` rows (seed 0, sorted)."""
     with np.load(path, allow_pickle=False) as data:
         X = np.ascontiguousarray(data["X"])
         y = np.asarray(data["y"])
+    if max_samples is not None and X.shape[0] > max_samples:
+        rows = np.sort(np.random.RandomState(0).choice(X.shape[0], max_samples, replace=False))
+        X, y = np.ascontiguousarray(X[rows]), y[rows]
     return X, y
 
 
@@ -128,7 +127,7 @@ def run_cell(name, X, y, graph, n_per_class, seed):
         if name == "stratified":
             sel = _stratified(X, y, n_per_class, seed)
         else:
-            sel = _make(name, n_select, seed, graph).fit(X).selected_indices_
+            sel = _make(name, n_select, seed, graph, classes.size).fit(X).selected_indices_
     elapsed = time.perf_counter() - t0
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
@@ -148,7 +147,8 @@ def score_selection(X, y, graph, sel):
     return {
         "coverage": class_coverage(y, sel), "balance": class_balance(y, sel),
         "nn_acc": nearest_prototype_accuracy(X, y, sel),
-        "probe_acc": linear_probe_accuracy(X, y, sel),
+        "probe_acc": linear_probe_accuracy(X, y, sel, C=PROBE_C),
+        "probe_bacc": linear_probe_accuracy(X, y, sel, C=PROBE_C, balanced=True),
         "prop_acc": propagation_accuracy(X, y, sel, n_neighbors=HDL_NEIGHBORS, graph=graph),
         "metrics_version": METRICS_VERSION,
     }
@@ -157,7 +157,7 @@ def score_selection(X, y, graph, sel):
 class CellCache:
     """Append-only JSON-lines cache of finished cells, one file per dataset."""
 
-    def __init__(self, out_dir, dataset):
+    def __init__(self, out_dir, dataset, n_rows=None):
         self.path = Path(out_dir) / "cache" / f"{dataset}.jsonl"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.records = {}
@@ -168,7 +168,7 @@ class CellCache:
                     rec = json.loads(line)
                 except json.JSONDecodeError:  # a line cut by an interruption
                     continue
-                if rec.get("version") != CACHE_VERSION:
+                if rec.get("version") != CACHE_VERSION or rec.get("n_rows") != n_rows:
                     continue
                 if rec.get("selector") == "__graph__":
                     self.graph = rec
@@ -209,8 +209,15 @@ class CellCache:
             self.records[(rec["selector"], rec["budget"], rec["seed"])] = rec
 
 
+def _n_rows(path, max_samples):
+    with np.load(path, allow_pickle=False) as data:
+        n = int(data["y"].shape[0])
+    return n if max_samples is None else min(n, max_samples)
+
+
 def run_quality(data_dir, out_dir, *, datasets=None, selectors=None, budgets=DEFAULT_BUDGETS,
-                seeds=DEFAULT_SEEDS, progress=True, cached_only=False):
+                seeds=DEFAULT_SEEDS, progress=True, cached_only=False,
+                max_samples=DEFAULT_MAX_SAMPLES):
     """Run the protocol; returns the list of cell records (cached or new).
 
     Parameters
@@ -227,6 +234,8 @@ def run_quality(data_dir, out_dir, *, datasets=None, selectors=None, budgets=DEF
         Show a progress bar over the cells.
     cached_only : bool
         Compute nothing: report the cached cells only.
+    max_samples : int or None
+        Subsample larger sets to this many rows (None: all rows).
 
     Returns
     -------
@@ -246,7 +255,8 @@ def run_quality(data_dir, out_dir, *, datasets=None, selectors=None, budgets=DEF
         paths = [p for p in paths if p.stem in datasets]
     if not paths:
         raise ValueError(f"no .npz dataset in {data_dir}")
-    selectors = list(SELECTORS) if not selectors else list(selectors)
+    default = [s for s, spec in SELECTORS.items() if spec.kind != "peer" or peers_available()]
+    selectors = default if not selectors else list(selectors)
     unknown = set(selectors) - set(SELECTORS)
     if unknown:
         raise ValueError(f"unknown selectors {sorted(unknown)}; choose from {list(SELECTORS)}")
@@ -254,18 +264,23 @@ def run_quality(data_dir, out_dir, *, datasets=None, selectors=None, budgets=DEF
     if "uslt" in selectors and not _uslt_available():
         selectors.remove("uslt")
         skipped.append("uslt")
+    for name in [s for s in selectors if SELECTORS[s].kind == "peer"]:
+        if not peers_available():
+            selectors.remove(name)
+            skipped.append(name)
     records, graphs = [], {}
     total = len(paths) * len(selectors) * len(budgets) * len(seeds)
     with progress_bar(total=total, desc="quality cells", disable=not progress) as bar:
         for path in paths:
-            cache = CellCache(out_dir, path.stem)
+            n_rows = _n_rows(path, max_samples)
+            cache = CellCache(out_dir, path.stem, n_rows)
             todo = [(s, b, r) for s in selectors for b in budgets for r in seeds
                     if cache.get((s, b, r)) is None]
             done = [cache.get((s, b, r)) for s in selectors for b in budgets for r in seeds
                     if cache.get((s, b, r)) is not None]
             stale = [rec for rec in done if rec.get("metrics_version", 1) != METRICS_VERSION]
             if todo and not cached_only or stale:
-                X, y = load_dataset(path)
+                X, y = load_dataset(path, max_samples)
                 graph, gtime = cache.load_graph(X.shape[0])
                 if graph is None:
                     t0 = time.perf_counter()
@@ -276,13 +291,13 @@ def run_quality(data_dir, out_dir, *, datasets=None, selectors=None, budgets=DEF
                     rec.update(score_selection(X, y, graph, np.asarray(rec["selected"])))
                     cache.put(rec)
                 if cache.graph is None:
-                    cache.put({"selector": "__graph__", "seconds": gtime,
+                    cache.put({"selector": "__graph__", "seconds": gtime, "n_rows": n_rows,
                                "n_samples": int(X.shape[0]), "n_features": int(X.shape[1]),
                                "n_classes": int(np.unique(y).size),
                                "neighbors": GRAPH_NEIGHBORS, "version": CACHE_VERSION})
                 for name, budget, seed in ([] if cached_only else todo):
                     bar.set_postfix_str(f"{path.stem} {name} b={budget} s={seed}")
-                    rec = run_cell(name, X, y, graph, budget, seed)
+                    rec = dict(run_cell(name, X, y, graph, budget, seed), n_rows=n_rows)
                     cache.put(rec)
                     records.append(dict(rec, dataset=path.stem))
                     bar.update(1)
@@ -295,6 +310,6 @@ def run_quality(data_dir, out_dir, *, datasets=None, selectors=None, budgets=DEF
         "propagation": "HDL" if hdl_available() else "1-NN (HDLLabeler not importable)",
         "not_run": skipped, "graphs": graphs, "budgets": list(budgets), "seeds": list(seeds),
         "selectors": selectors, "datasets": [p.stem for p in paths],
-        "hdl_neighbors": HDL_NEIGHBORS,
+        "hdl_neighbors": HDL_NEIGHBORS, "max_samples": max_samples, "probe_C": PROBE_C,
     }
     return records, meta

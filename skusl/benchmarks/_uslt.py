@@ -50,7 +50,7 @@ def _methods():
     def reference(name, **extra):
         def make(m, seed):
             from ..deep import USLTClusterer
-            from ..deep._uslt import USLT_REFERENCE_SETTINGS
+            from ..deep import USLT_REFERENCE_SETTINGS
 
             return USLTClusterer(m, random_state=seed,
                                  **{**USLT_REFERENCE_SETTINGS[name], **extra})
@@ -195,12 +195,10 @@ def report(rows, methods, command):
                   "| method | seeds | classes covered | probe C=10 | probe C=100 | fit wall s | "
                   "fit CPU s | steps | reassigned | ARI | largest |",
                   "|---|---|---|---|---|---|---|---|---|---|---|"]
-        means = {}
         for method in methods:
             rs = [r for r in sub if r["method"] == method]
             if not rs:
                 continue
-            means[method] = {c: np.mean([r[f"probe_C{c:g}"] for r in rs]) for c in PROBE_CS}
             timing = ("-", "-") if method == "random" else (
                 f"{np.mean([r['fit_wall_s'] for r in rs]):.0f}",
                 f"{np.mean([r['fit_cpu_s'] for r in rs]):.0f}")
@@ -218,22 +216,69 @@ def report(rows, methods, command):
                 f"{_mean_std([r['probe_C100'] for r in rs])} | {timing[0]} | {timing[1]} | "
                 + " | ".join(extra) + " |")
         lines.append("")
-        if {"uslt", "usl", "random"} <= set(means):
+        # the check compares the three methods on the seeds all of them have
+        common = sorted(set.intersection(*[{r["seed"] for r in sub if r["method"] == mth}
+                                           for mth in ("uslt", "usl", "random")]))
+        if common:
             for c in PROBE_CS:
-                t, u, r = means["uslt"][c], means["usl"][c], means["random"][c]
-                ok1, ok2 = t >= r + 0.10, t >= u - 0.03
+                t, u, r = (np.mean([x[f"probe_C{c:g}"] for x in sub
+                                    if x["method"] == mth and x["seed"] in common])
+                           for mth in ("uslt", "usl", "random"))
+                ok1, ok2 = t - r >= 0.10 - 1e-9, t - u >= -0.03 - 1e-9  # rounding slack
                 checks.append(
-                    f"| {ds} | {b} | {c:g} | {t:.3f} | {r:.3f} | {u:.3f} | "
+                    f"| {ds} | {b} | {','.join(map(str, common))} | {c:g} | {t:.3f} | "
+                    f"{r:.3f} | {u:.3f} | "
                     f"{100 * (t - r):+.1f} ({'holds' if ok1 else 'MISSED'}) | "
                     f"{100 * (t - u):+.1f} ({'holds' if ok2 else 'MISSED'}) |")
     if checks:
         lines += ["## Done-means check (issue 11)", "",
                   "USL-T must beat random by at least 10 points and be within 3 points of USL "
                   "(fashion20k, 1 label per class; the issue measured at `C=10`).", "",
-                  "| dataset | labels/class | C | USL-T | random | USL | USL-T - random "
+                  "| dataset | labels/class | seeds | C | USL-T | random | USL | USL-T - random "
                   "(>= +10) | USL-T - USL (>= -3) |",
-                  "|---|---|---|---|---|---|---|---|", *checks, ""]
+                  "|---|---|---|---|---|---|---|---|---|", *checks, ""]
+    lines += _notes()
     return "\n".join(lines)
+
+
+def _notes():
+    """The settings behind the table (static text plus the settings dict)."""
+    from ..deep import USLT_REFERENCE_SETTINGS
+
+    keys = list(USLT_REFERENCE_SETTINGS["imagenet"])
+    lines = [
+        "## What the USL-T rows run", "",
+        "Issue 11 found USL-T selecting worse than random (fashion20k, 1 label per class, "
+        "C=10: 0.295 vs random 0.335 and USL 0.549). Its causes, and the repair measured above "
+        "(Wang, Lian & Yu, ECCV 2022, checked against the authors' reference code):", "",
+        "1. **Clusters from one head.** Each head numbers its clusters independently, so "
+        "averaging softmaxes over heads mixed unrelated clusters. Now `labels_`, `predict`, "
+        "`predict_proba`, `cluster_centers_` and the selection come from head 0 (the "
+        "reference's `HEAD_IN_USE=0`); `confidence_` is the mean over heads of each head's own "
+        "maximum probability.",
+        "2. **Density pick.** On frozen features the reference (its ImageNet path) picks, in "
+        "each of the largest clusters, the sample of highest kNN density; "
+        "`selection=\"confidence\"` keeps the most-confident pick (its CIFAR path).",
+        "3. **Head-only settings.** Defaults are the reference's frozen-backbone (ImageNet-100) "
+        "training settings; the CIFAR ones, made for fine-tuning a ResNet with image "
+        "augmentations, stay reachable as `USLTClusterer(**USLT_REFERENCE_SETTINGS[\"cifar10\"])`.",
+        "4. **Training length** is at least `min_steps=1000` optimiser steps (30 epochs at "
+        "batch 256 give about 2,370 steps on 20,000 rows).",
+        "5. **Local-loss anchor** = the strong view, as in the reference.", "",
+        "| setting | " + " | ".join(keys) + " |", "|---|" + "---|" * len(keys),
+    ]
+    for name, params in USLT_REFERENCE_SETTINGS.items():
+        lines.append(f"| `{name}` | " + " | ".join(f"`{params[k]}`" for k in keys) + " |")
+    lines += ["", "Everything else at the defaults: 3 heads, `n_neighbors=20`, Adam lr 1e-4, "
+              "weight decay 1e-4, `logit_scale=40`, heads directly on the L2-normalised "
+              "embeddings, strong view = dropout 0.1 + Gaussian noise of norm 0.1.", "",
+              "With the heads directly on frozen embeddings (no neck, no backbone) the heads "
+              "share no parameters: head 0, which gives the clusters and the density pick, "
+              "trains the same way whatever `n_heads` is (only the random stream differs), and "
+              "the other heads enter only the confidence. The one-head row measures that.", "",
+              "Rows with fewer than 5 seeds were cut short by the session's time on a shared "
+              "2-core machine; the command above completes them from the cache.", ""]
+    return lines
 
 
 def register(subparsers):

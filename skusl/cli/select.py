@@ -10,21 +10,31 @@ OUTPUT_FORMATS = (".csv", ".json", ".npy", ".txt")
 
 def register(subparsers):
     """Add the ``select`` command to an ``argparse`` subparsers object."""
+    from ..selection import RECOMMENDED, SELECTORS
+
+    methods = [name for name in SELECTORS]
     select = subparsers.add_parser(
         "select", help="pick the samples worth labeling from an embeddings file",
         description=(
-            "Select BUDGET samples of EMBEDDINGS with USL (training-free "
-            "unsupervised selective labeling) and write their indices, best "
-            "first. Row i of the file is sample i."))
+            f"Select BUDGET samples of EMBEDDINGS with METHOD (default {RECOMMENDED}, the "
+            "quality benchmark's recommendation) and write their indices, best first. "
+            "Row i of the file is sample i."))
     select.add_argument("embeddings", help="embeddings file: .npy (memory-mapped), .npz "
                         "(array 'X' or the only one), .csv, .parquet")
     select.add_argument("--budget", "-m", type=int, required=True,
                         help="number of samples to select (the annotation budget)")
-    select.add_argument("--k", type=int, default=20,
-                        help="neighbours in the density estimate (default 20; the "
-                        "paper's CIFAR-10 setting K=400 is --k 399)")
+    select.add_argument("--method", choices=methods, default=RECOMMENDED, metavar="NAME",
+                        help=f"selector: {', '.join(methods)} (default {RECOMMENDED}; "
+                        "uslt needs PyTorch)")
+    select.add_argument("--labeled", default=None, metavar="FILE",
+                        help="indices already labeled (.csv/.json/.npy/.txt): kept out of "
+                        "the picks, which complement them (selectors with a warm start)")
+    select.add_argument("--k", type=int, default=None,
+                        help="neighbours of the kNN graph (default: the method's, 20; USL's "
+                        "paper CIFAR-10 setting K=400 is --k 399)")
     select.add_argument("--clusters", type=int, default=None,
-                        help="K-Means clusters (default: the budget)")
+                        help="K-Means clusters, for the cluster-based methods (default: "
+                        "the budget)")
     select.add_argument("--neighbors", choices=["auto", "exact", "approximate", "ivf"],
                         default="auto", help="kNN search (default auto: the fastest by a "
                         "cost model of this machine's measured rates; exact for small "
@@ -38,29 +48,54 @@ def register(subparsers):
     select.set_defaults(func=run, flags={"n_select": "--budget", "n_clusters": "--clusters"})
 
 
+def build_selector(args):
+    """The estimator ``select`` fits: the registry's ``--method`` with the flags applied."""
+    from ..selection import make_selector
+
+    selector = make_selector(args.method, args.budget, random_state=args.seed,
+                             neighbors=args.neighbors)
+    params = selector.get_params()
+    for flag, param, value in (("--k", "n_neighbors", args.k),
+                               ("--clusters", "n_clusters", args.clusters)):
+        if value is None:
+            continue
+        if param not in params:
+            raise ValueError(f"{flag} does not apply to --method {args.method}.")
+        selector.set_params(**{param: value})
+    if "verbose" in params:
+        selector.set_params(verbose=not args.quiet)
+    return selector
+
+
 def run(args):
     """Run ``select``; return the exit status."""
-    from ..io import load_embeddings, save_indices
-    from ..selection import USLSelector
+    from ..io import load_embeddings, load_indices, save_indices
 
     check_output(args.out, OUTPUT_FORMATS)
     path = check_input(args.embeddings, "embeddings")
     X = check_matrix(load_embeddings(path, key=args.key), path)
-    plan_or_stop(X, args.k, args.clusters or args.budget, args.neighbors, args.quiet,
-                 reg_iter=10)
+    labeled = None
+    if args.labeled is not None:
+        labeled = load_indices(check_input(args.labeled, "labeled indices"))
     start = time.perf_counter()
-    selector = USLSelector(n_select=args.budget, n_neighbors=args.k,
-                           n_clusters=args.clusters, neighbors=args.neighbors,
-                           random_state=args.seed, verbose=not args.quiet)
+    selector = build_selector(args)
+    params = selector.get_params()
+    # The planner, before the heavy work: the chosen path's peak memory and time.
+    plan_or_stop(X, params.get("n_neighbors") or 20,
+                 params.get("n_clusters") or (args.budget if "n_clusters" in params else 0),
+                 args.neighbors, args.quiet, reg_iter=params.get("reg_iter") or 0)
     try:
-        selector.fit(X)
+        if labeled is None:
+            selector.fit(X)
+        else:
+            selector.fit(X, labeled=labeled)
     except ValueError as exc:  # the data or a flag: say which file it is about
         raise about(path, exc) from None
     elapsed = time.perf_counter() - start
     out = save_indices(selector.selected_indices_, args.out)
     if not args.quiet:
-        print(f"selected {args.budget} of {X.shape[0]} samples in {elapsed:.1f} s "
-              f"-> {out}", file=sys.stderr)
+        print(f"selected {args.budget} of {X.shape[0]} samples with {args.method} in "
+              f"{elapsed:.1f} s -> {out}", file=sys.stderr)
     return 0
 
 

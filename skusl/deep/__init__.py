@@ -8,7 +8,8 @@
   Learning", ECCV 2022: learnable cluster heads trained with a global
   (confidence-thresholded self-labelling) and a local (neighbour consistency)
   loss, then one member of each of the largest learned clusters (the densest
-  by default) is selected.
+  by default) is selected. ``USLT_REFERENCE_SETTINGS`` holds the reference
+  implementation's ImageNet (the defaults) and CIFAR training settings.
 
 This module imports without PyTorch; torch is imported when an estimator is
 fitted or used, and its absence raises an :class:`ImportError` that says
@@ -16,6 +17,6 @@ fitted or used, and its absence raises an :class:`ImportError` that says
 """
 
 from ._featurizer import TorchFeaturizer
-from ._uslt import USLTClusterer
+from ._uslt import USLT_REFERENCE_SETTINGS, USLTClusterer
 
-__all__ = ["TorchFeaturizer", "USLTClusterer"]
+__all__ = ["TorchFeaturizer", "USLTClusterer", "USLT_REFERENCE_SETTINGS"]

@@ -150,7 +150,7 @@ def _usl_params(est):
                 n_clusters=est.n_clusters, utility=est.utility, normalize=est.normalize,
                 reg_weight=est.reg_weight, reg_alpha=est.reg_alpha,
                 reg_momentum=est.reg_momentum, reg_iter=est.reg_iter,
-                reg_horizon=est.reg_horizon, backend=est.backend,
+                reg_horizon=est.reg_horizon, reg_scale=est.reg_scale, backend=est.backend,
                 random_state=est.random_state, n_jobs=est.n_jobs)
 
 

@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_random_state
 
 from .._validation import check_n_select
 from ..neighbors import arrays_to_graph
-from ..selection import _baselines
+from ..selection import _typiclust
 from ._dask import compute, holds_persisted
 from ._exact import query_topk
 from ._kmeans import fit_kmeans
@@ -185,10 +185,10 @@ def fit_typiclust(X, n_select, *, n_neighbors=20, n_clusters=None, min_cluster_s
     dist, ind = kneighbors(Xp, n_neighbors, neighbors=neighbors, backend=backend,
                            random_state=int(knn_seed), n_jobs=n_jobs,
                            **(approximate_params or {}))
-    typ = dist.map_blocks(_baselines.typicality, drop_axis=1, dtype=np.float64)
+    typ = dist.map_blocks(_typiclust.typicality, drop_axis=1, dtype=np.float64)
     labels, centers = fit_kmeans(Xp, n_clusters, int(kmeans_seed), method=kmeans,
                                  backend=backend, n_jobs=n_jobs)
     dist, ind, typ, labels = compute(dist, ind, typ, labels)
-    picks = _baselines.typiclust_picks(typ, labels, n_clusters, n_select, min_cluster_size)
+    picks = _typiclust.typiclust_picks(typ, labels, n_clusters, n_select, min_cluster_size)
     return _result(Xp, picks, knn_graph_=arrays_to_graph(dist, ind), typicality_=typ,
                    labels_=labels, cluster_centers_=centers)

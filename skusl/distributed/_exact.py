@@ -97,7 +97,8 @@ def pair_topk(Xr, sq_r, Xc, sq_c, k, col_offset, self_offset, backend, block_byt
     block_bytes : int
         Budget of one GEMM tile.
     n_candidates : int
-        0: squared distances from the GEMM (the plain path). Otherwise take
+        0: the ``k`` nearest by the GEMM, their squared distances then computed
+        directly in float64 (the plain path). Otherwise take
         that many candidates per row and keep the ``k`` nearest by float64
         direct distances (the single-machine ``_rerank``).
     n_jobs : int or None
@@ -106,8 +107,8 @@ def pair_topk(Xr, sq_r, Xc, sq_c, k, col_offset, self_offset, backend, block_byt
     Returns
     -------
     sq_dist : ndarray of shape (b_r, k_c)
-        ``k_c = min(k, available columns)``; ``Xr``'s dtype, or float64 when
-        re-ranked; ascending, ties to the smaller index.
+        ``k_c = min(k, available columns)``; float64 direct distances;
+        ascending, ties to the smaller index.
     ind : ndarray of shape (b_r, k_c), int64
         Global column indices.
     """
@@ -118,7 +119,7 @@ def pair_topk(Xr, sq_r, Xc, sq_c, k, col_offset, self_offset, backend, block_byt
     b_r, b_c = Xr.shape[0], Xc.shape[0]
     available = b_c - int(diagonal)
     k_c = min(k, available)
-    dtype = np.float64 if n_candidates else Xr.dtype
+    dtype = np.float64  # direct float64 distances, as the single-machine search
     out_d = np.empty((b_r, max(k_c, 0)), dtype=dtype)
     out_i = np.empty((b_r, max(k_c, 0)), dtype=np.int64)
     if k_c <= 0:
@@ -133,8 +134,9 @@ def pair_topk(Xr, sq_r, Xc, sq_c, k, col_offset, self_offset, backend, block_byt
             if n_candidates:
                 _, cand = kernels.knn_block(G, sq_r[start:stop], sq_c, n_cand, offset, diagonal)
                 d, i = _exact._rerank(np, Xr[start:stop], Xc, cand, k_c)
-            else:
-                d, i = kernels.knn_block(G, sq_r[start:stop], sq_c, k_c, offset, diagonal)
+            else:  # direct distances of the k found (the single-machine rule)
+                _, i = kernels.knn_block(G, sq_r[start:stop], sq_c, k_c, offset, diagonal)
+                d, i = _exact._rerank(np, Xr[start:stop], Xc, i, k_c)
             out_d[start:stop] = d
             out_i[start:stop] = i
     out_i += col_offset
@@ -154,7 +156,8 @@ def _needs_rerank(part, sq_r, max_sq_all, n_candidates):
     d = part[0]
     if not n_candidates or d.shape[0] == 0:
         return False
-    eps = float(np.finfo(d.dtype).eps)
+    eps = float(np.finfo(sq_r.dtype).eps)  # the GEMM's precision, not the distances'
+
     noise = eps * (float(sq_r.max()) + max_sq_all)
     return bool(noise > _exact.RERANK_TOLERANCE * float(np.median(d[:, -1])))
 

@@ -176,8 +176,19 @@ def _score(utility, reg, weight):
     return utility - weight * reg
 
 
+def _scaled_score(utility, reg, labels, factor, weight):
+    return utility - weight * (reg * factor[labels])
+
+
+def _sum_moments(*moments):
+    out = moments[0].copy()
+    for m in moments[1:]:  # block order: the same sum on every run
+        out += m
+    return out
+
+
 def regularized_selection(X, utility, labels, n_clusters, *, reg_weight, reg_alpha,
-                          reg_momentum, reg_iter, reg_horizon, backend):
+                          reg_momentum, reg_iter, reg_horizon, backend, reg_scale="raw"):
     """:func:`skusl.selection._usl_core.regularized_selection` on dask arrays.
 
     Every round is one layer of one task graph, computed once: each block
@@ -197,6 +208,12 @@ def regularized_selection(X, utility, labels, n_clusters, *, reg_weight, reg_alp
     assemble = delayed(_assemble_picks, pure=True)
     regularize = delayed(_regularizer_rows, pure=True)
     momentum, score = delayed(_momentum, pure=True), delayed(_score, pure=True)
+    moments = delayed(_usl_core.cluster_moments, pure=True)
+    total = delayed(_sum_moments, pure=True)
+    factor_of = delayed(_usl_core.spread_factor, pure=True)
+    scaled = delayed(_scaled_score, pure=True)
+    if reg_scale != "raw":
+        mom_u = total(*[moments(u, lab, n_clusters) for u, lab in zip(us, labs, strict=True)])
     winners = _argmax_tree(us, labs, offsets, n_clusters, backend)
     regs = [delayed(np.zeros)(n, dtype=np.float64) for n in X.chunks[0]]
     n_rounds = reg_iter if reg_weight != 0 else 1
@@ -206,8 +223,14 @@ def regularized_selection(X, utility, labels, n_clusters, *, reg_weight, reg_alp
         regs = [momentum(r, regularize(x, s, lab, picked, horizon, reg_alpha, backend),
                          reg_momentum)
                 for r, x, s, lab in zip(regs, xs, sq, labs, strict=True)]
-        winners = _argmax_tree([score(u, r, reg_weight) for u, r in zip(us, regs, strict=True)],
-                               labs, offsets, n_clusters, backend)
+        if reg_scale == "raw":
+            scores = [score(u, r, reg_weight) for u, r in zip(us, regs, strict=True)]
+        else:  # the regulariser at the utility's spread per cluster (USLSelector)
+            fac = factor_of(mom_u, total(*[moments(r, lab, n_clusters)
+                                           for r, lab in zip(regs, labs, strict=True)]))
+            scores = [scaled(u, r, lab, fac, reg_weight)
+                      for u, r, lab in zip(us, regs, labs, strict=True)]
+        winners = _argmax_tree(scores, labs, offsets, n_clusters, backend)
     winners, regs = compute(winners, regs)
     return winners[0], np.concatenate(regs)
 
@@ -215,8 +238,8 @@ def regularized_selection(X, utility, labels, n_clusters, *, reg_weight, reg_alp
 @holds_persisted
 def fit_usl(X, n_select, *, n_neighbors=20, n_clusters=None, utility="density",
             normalize=True, reg_weight=0.5, reg_alpha=0.5, reg_momentum=0.9, reg_iter=10,
-            reg_horizon=None, neighbors="exact", kmeans="single", backend="auto",
-            random_state=None, n_jobs=None, approximate_params=None):
+            reg_horizon=None, reg_scale="cluster", neighbors="exact", kmeans="single",
+            backend="auto", random_state=None, n_jobs=None, approximate_params=None):
     """USL selection of a dask array on the active Dask scheduler.
 
     Takes :class:`skusl.selection.USLSelector`'s parameters (same meaning,
@@ -231,6 +254,9 @@ def fit_usl(X, n_select, *, n_neighbors=20, n_clusters=None, utility="density",
     n_select : int
     n_neighbors, n_clusters, utility, normalize : see ``USLSelector``
     reg_weight, reg_alpha, reg_momentum, reg_iter, reg_horizon : see ``USLSelector``
+    reg_scale : {"cluster", "raw"}, default="cluster"
+        See ``USLSelector``; the per-cluster moments are summed over the row
+        blocks.
     neighbors : {"exact", "approximate"}, default="exact"
         The distributed kNN search (:func:`skusl.distributed.kneighbors`).
     kmeans : {"single", "lloyd"}, default="single"
@@ -293,7 +319,7 @@ def fit_usl(X, n_select, *, n_neighbors=20, n_clusters=None, utility="density",
     picks, reg_host = regularized_selection(
         Xp, u, labels, n_clusters, reg_weight=reg_weight, reg_alpha=reg_alpha,
         reg_momentum=reg_momentum, reg_iter=reg_iter, reg_horizon=reg_horizon,
-        backend=backend)
+        backend=backend, reg_scale=reg_scale)
     labels_host, = compute(labels)
     selected = _usl_core.finalize_selection(picks, labels_host, u_host, n_select)
     selected = np.asarray(selected, dtype=np.int64)

@@ -5,12 +5,14 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from .._sklearn_compat import HasMethods, Interval, StrOptions
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
+from .._sklearn_compat import HasMethods, StrOptions, _fit_context
+
 # split_labels lives in skusl._validation (one reading of y for every estimator).
-from .._validation import check_embeddings, normalize_rows, split_labels
+from .._validation import Count, check_embeddings, normalize_rows, split_labels
+from ..neighbors import NEIGHBORS_METHODS
 
 #: Similarity of a neighbour at distance ``d`` is ``1 / (d + SIM_EPS)``: scale
 #: free in its ranking, finite for duplicates (``d = 0``).
@@ -377,12 +379,11 @@ class HDLLabeler(ClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "n_neighbors": [Interval(numbers.Integral, 1, None, closed="left"),
+        "n_neighbors": [Count(numbers.Integral, 1, None, closed="left"),
                         StrOptions({"auto"}), None],
         "method": [StrOptions({"rounds", "hdl", "knn_dv"})],
         "metric": [StrOptions({"euclidean", "precomputed"})],
-        "neighbors": [StrOptions({"auto", "exact", "approximate"}),
-                      HasMethods(["fit_transform"])],
+        "neighbors": [StrOptions(set(NEIGHBORS_METHODS)), HasMethods(["fit_transform"])],
         "backend": [StrOptions({"auto", "numpy", "numba", "cupy"})],
         "normalize": ["boolean"],
         "random_state": ["random_state"],

@@ -55,7 +55,8 @@ def nearest_prototype_accuracy(X, y_true, selected_indices):
     return float(np.mean(y_true[sel][nearest[:, 0]] == y_true))
 
 
-def linear_probe_accuracy(X, y_true, selected_indices, *, C=100.0, max_iter=1000):
+def linear_probe_accuracy(X, y_true, selected_indices, *, C=100.0, max_iter=1000,
+                          balanced=False):
     """Accuracy on all samples of a logistic regression fitted on the selected ones.
 
     Parameters
@@ -77,6 +78,8 @@ def linear_probe_accuracy(X, y_true, selected_indices, *, C=100.0, max_iter=1000
         ``C=100`` scores 50%, and both agree on stratified selections.
     max_iter : int, default=1000
         Iterations of the lbfgs solver.
+    balanced : bool, default=False
+        Balanced accuracy (mean per-class recall) instead of accuracy.
 
     Returns
     -------
@@ -95,11 +98,18 @@ def linear_probe_accuracy(X, y_true, selected_indices, *, C=100.0, max_iter=1000
     X, y_true, sel = _check_selection(X, y_true, selected_indices)
     y_sel = y_true[sel]
     if np.unique(y_sel).size < 2:
-        return float(np.mean(y_true == y_sel[0]))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        clf = LogisticRegression(C=C, max_iter=max_iter).fit(X[sel], y_sel)
-    return float(np.mean(clf.predict(X) == y_true))
+        pred = np.full(y_true.shape, y_sel[0])
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            pred = LogisticRegression(C=C, max_iter=max_iter).fit(X[sel], y_sel).predict(X)
+    if balanced:
+        from sklearn.metrics import balanced_accuracy_score
+
+        with warnings.catch_warnings():  # classes never predicted are fine here
+            warnings.simplefilter("ignore", UserWarning)
+            return float(balanced_accuracy_score(y_true, pred))
+    return float(np.mean(pred == y_true))
 
 
 def hdl_available():

@@ -5,9 +5,9 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import betainc
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context, clone
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.utils import check_random_state, get_tags
-from .._sklearn_compat import HasMethods, Interval, StrOptions
+from .._sklearn_compat import HasMethods, Interval, StrOptions, _fit_context
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 

@@ -138,6 +138,40 @@ def _search(X, probes, k, backend, progress):
     flat = probes[:, 1:].ravel()
     by_probe = np.argsort(flat, kind="stable")
     probe_bounds = np.searchsorted(flat[by_probe], np.arange(n_cells + 1))
+    with _one_thread(backend):
+        _search_cells(X, sq, k, n_probe, n_cells, by_home, home_bounds, by_probe,
+                      probe_bounds, kernels, cand_d, cand_i, progress)
+    cand_d, cand_i = cand_d.reshape(n, -1), cand_i.reshape(n, -1)
+    dist = np.empty((n, k), dtype=X.dtype)
+    ind = np.empty((n, k), dtype=np.int64)
+    for s in range(0, n, MERGE_ROWS):  # bounded temporaries
+        dist[s:s + MERGE_ROWS], ind[s:s + MERGE_ROWS] = _merge(
+            cand_d[s:s + MERGE_ROWS], cand_i[s:s + MERGE_ROWS].astype(np.int64), k)
+    del cand_d, cand_i
+    short = np.flatnonzero(ind[:, -1] < 0)
+    if short.size:  # tiny cells: the exact answer for these rows
+        d, i = exact_kneighbors(X[short], X, k + 1, backend=backend, exclude_self=False)
+        keep = i != short[:, None]
+        keep[keep.sum(axis=1) > k, -1] = False  # self absent (duplicates): drop the last
+        dist[short] = d[keep].reshape(short.size, k)
+        ind[short] = i[keep].reshape(short.size, k)
+    return np.sqrt(np.maximum(dist, 0)), ind
+
+
+def _one_thread(backend):
+    # One Numba thread for the per-cell scans: each is a ~1 ms kernel, and a
+    # parallel region that short costs more in thread wake-ups and barriers
+    # than it saves (measured 96 ms per call on the shared, loaded machine;
+    # the GEMMs keep their BLAS threads).
+    import contextlib
+
+    if backend != "numba":
+        return contextlib.nullcontext()
+    return get_kernels("numba").num_threads(1)
+
+
+def _search_cells(X, sq, k, n_probe, n_cells, by_home, home_bounds, by_probe, probe_bounds,
+                  kernels, cand_d, cand_i, progress):
     for c in range(n_cells):
         members = by_home[home_bounds[c]:home_bounds[c + 1]]
         if members.size == 0:
@@ -160,21 +194,6 @@ def _search(X, probes, k, backend, progress):
                 cand_i[qr, rk, :kq] = members[i]
         if progress is not None:
             progress(1)
-    cand_d, cand_i = cand_d.reshape(n, -1), cand_i.reshape(n, -1)
-    dist = np.empty((n, k), dtype=X.dtype)
-    ind = np.empty((n, k), dtype=np.int64)
-    for s in range(0, n, MERGE_ROWS):  # bounded temporaries
-        dist[s:s + MERGE_ROWS], ind[s:s + MERGE_ROWS] = _merge(
-            cand_d[s:s + MERGE_ROWS], cand_i[s:s + MERGE_ROWS].astype(np.int64), k)
-    del cand_d, cand_i
-    short = np.flatnonzero(ind[:, -1] < 0)
-    if short.size:  # tiny cells: the exact answer for these rows
-        d, i = exact_kneighbors(X[short], X, k + 1, backend=backend, exclude_self=False)
-        keep = i != short[:, None]
-        keep[keep.sum(axis=1) > k, -1] = False  # self absent (duplicates): drop the last
-        dist[short] = d[keep].reshape(short.size, k)
-        ind[short] = i[keep].reshape(short.size, k)
-    return np.sqrt(np.maximum(dist, 0)), ind
 
 
 def _merge(cand_d, cand_i, k):

@@ -218,6 +218,13 @@ def exact_kneighbors(X, Y, n_neighbors, *, backend, exclude_self,
                                         n_candidates, start, exclude_self)
         if rerank:
             d, i = _rerank(xp, X[start:stop], Y, cand, n_neighbors)
+        else:
+            # The k found get their distances computed directly (float64
+            # sum (x - y)^2), then sorted by (distance, index): the result no
+            # longer depends on how the GEMM was tiled (BLAS rounds a product
+            # differently for different matrix shapes), so the tiled, blocked
+            # and distributed searches give the same bits.
+            d, i = _rerank(xp, X[start:stop], Y, i, n_neighbors)
         out_d[start:stop] = d
         out_i[start:stop] = i
         if progress is not None:

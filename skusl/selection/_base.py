@@ -4,21 +4,70 @@ A selector picks rows, it never drops them: ``transform(X)`` returns the
 distances of every sample to the selected prototypes (as ``KMeans.transform``
 does for centroids), ``get_support()`` a boolean mask over the training
 samples, ``selected_indices_`` the chosen indices (best first).
-Subclasses implement :meth:`BaseSelector._select` only.
+Subclasses implement :meth:`BaseSelector._select` only; kNN-based ones derive
+from :class:`BaseKNNSelector`, which owns the seed -> graph -> ``knn_graph_`` step.
+
+Warm start: ``fit(X, labeled=idx)`` passes the indices of samples that are
+already labeled. Selectors that can use them (``_supports_labeled = True``)
+keep them out of the new picks and choose picks that complement them;
+``selected_indices_`` holds the new picks only, ``labeled_indices_`` the
+given ones. ``y`` is never used for that: a Pipeline fills it with targets.
 """
 
 from numbers import Integral
 
 import numpy as np
+from .._sklearn_compat import HasMethods, Interval, StrOptions
 from sklearn.base import (BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
                           _fit_context)
 from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
-from .._backends import get_namespace, to_host
+from .._backends import BACKENDS, get_namespace, resolve_backend, to_host
 from .._backends._resolve import is_dask_array
 from .._validation import Count, check_embeddings, check_n_select, normalize_rows
-from ..neighbors import query_kneighbors
+from ..neighbors import NEIGHBORS_METHODS, arrays_to_graph, kneighbors, query_kneighbors
+
+#: Upper bound of the integer seeds drawn from ``random_state`` for the
+#: sub-steps (kNN search, K-Means).
+SEED_MAX = np.iinfo(np.int32).max
+
+
+def check_labeled(labeled, n_samples, n_select):
+    """Validate ``fit``'s ``labeled`` indices; returns a sorted unique int64 array."""
+    if labeled is None:
+        return np.zeros(0, dtype=np.int64)
+    arr = np.asarray(to_host(labeled))
+    if arr.dtype == bool:
+        if arr.shape != (n_samples,):
+            raise ValueError(f"labeled is a boolean mask of shape {arr.shape}; it must have "
+                             f"shape ({n_samples},), one entry per sample.")
+        arr = np.flatnonzero(arr)
+    arr = arr.ravel()
+    if arr.size and not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(f"labeled must hold row indices (integers), got dtype {arr.dtype}.")
+    arr = np.unique(arr.astype(np.int64))
+    if arr.size and (arr[0] < 0 or arr[-1] >= n_samples):
+        raise ValueError(f"labeled holds indices outside [0, {n_samples}); pass row "
+                         "indices of X.")
+    if n_select > n_samples - arr.size:
+        raise ValueError(f"n_select={n_select} exceeds the {n_samples - arr.size} samples "
+                         f"not yet labeled ({arr.size} of {n_samples} are); lower n_select.")
+    return arr
+
+
+def fill_unique(chosen, n_samples, n_select, order, exclude=None):
+    """Append the first indices of ``order`` not yet chosen (nor excluded) until ``n_select``."""
+    chosen = list(dict.fromkeys(int(i) for i in chosen))[:n_select]
+    if len(chosen) < n_select:
+        taken = np.zeros(n_samples, dtype=bool)
+        if exclude is not None:
+            taken[exclude] = True
+        taken[chosen] = True
+        order = np.asarray(order)
+        rest = order[~taken[order]]
+        chosen.extend(int(i) for i in rest[: n_select - len(chosen)])
+    return np.asarray(chosen, dtype=np.int64)
 
 
 def support(selected_indices, n_samples, indices=False):
@@ -63,6 +112,9 @@ class BaseSelector(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     #: Subclasses that compute on CuPy input (and return CuPy fitted arrays)
     #: set this to True; the others reject CuPy input in validation.
     _supports_cupy = False
+    #: Subclasses that honour ``fit(X, labeled=...)`` set this to True (they
+    #: read ``self.labeled_indices_`` in ``_select``); the others raise.
+    _supports_labeled = False
 
     _parameter_constraints: dict = {
         "n_select": [Count(Integral, 1, None, closed="left")],  # bool is no budget
@@ -74,7 +126,7 @@ class BaseSelector(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         return normalize_rows(X) if self.normalize else X
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, labeled=None):
         """Select ``n_select`` samples of ``X`` worth labeling.
 
         Parameters
@@ -85,18 +137,31 @@ class BaseSelector(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             have a distributed path), with the same result.
         y : None
             Ignored; selection is unsupervised.
+        labeled : array-like of int or bool mask, default=None
+            Samples already labeled (warm start, growing budgets). They are
+            never picked again and the ``n_select`` new picks complement
+            them (each selector's docstring says how). Only for selectors
+            whose ``_supports_labeled`` is True; the others raise.
 
         Returns
         -------
         self : object
             Fitted selector.
         """
+        has_labeled = labeled is not None and np.size(to_host(labeled)) > 0
+        if has_labeled and not self._supports_labeled:
+            raise ValueError(f"{type(self).__name__} does not take labeled= (no warm start); "
+                             "use a greedy or cluster selector, or drop labeled.")
         if is_dask_array(X):  # the cluster path; dask is imported there
+            if has_labeled:
+                raise ValueError("labeled= is not supported on a dask array; compute X "
+                                 "(X.compute()) or select without labeled.")
             from ..distributed import fit_selector
 
             return fit_selector(self, X)
         X = check_embeddings(self, X, allow_cupy=self._supports_cupy)
         check_n_select(self.n_select, X.shape[0])
+        self.labeled_indices_ = check_labeled(labeled, X.shape[0], self.n_select)
         Xp = self._preprocess(X)
         selected = self._select(Xp, check_random_state(self.random_state))
         xp = get_namespace(Xp)  # CuPy input keeps CuPy fitted arrays
@@ -193,3 +258,35 @@ class BaseSelector(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         tags.requires_fit = True
         tags.target_tags.required = False
         return tags
+
+
+#: Parameters shared by the selectors built on a kNN graph.
+KNN_CONSTRAINTS = {
+    "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+    "neighbors": [StrOptions(set(NEIGHBORS_METHODS)), HasMethods(["fit_transform"])],
+    "backend": [StrOptions(set(BACKENDS))],
+    "n_jobs": [Integral, None],
+    "verbose": ["verbose"],
+}
+
+
+class BaseKNNSelector(BaseSelector):
+    """Base class of the selectors built on the kNN graph (not for direct use).
+
+    Owns the shared step seed -> kNN arrays -> ``knn_graph_``: subclasses
+    define ``n_neighbors``, ``neighbors``, ``backend``, ``n_jobs`` and
+    ``verbose`` (:data:`KNN_CONSTRAINTS`) and call :meth:`_knn`.
+    """
+
+    _parameter_constraints: dict = {**BaseSelector._parameter_constraints, **KNN_CONSTRAINTS}
+
+    def _knn(self, X, seed, dtype=None):
+        """(dist, ind) of the ``n_neighbors``-NN graph (self excluded); sets ``knn_graph_``."""
+        dist, ind = kneighbors(X, self.n_neighbors, neighbors=self.neighbors,
+                               backend=resolve_backend(self.backend, X),
+                               random_state=int(seed), n_jobs=self.n_jobs,
+                               verbose=self.verbose)
+        if dtype is not None:
+            dist = np.asarray(dist, dtype=dtype)
+        self.knn_graph_ = arrays_to_graph(dist, ind)
+        return dist, ind

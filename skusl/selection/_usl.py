@@ -67,6 +67,17 @@ class USLSelector(BaseSelector):
     reg_horizon : int or None, default=None
         Only the ``reg_horizon`` nearest picks of other clusters repel a
         point (ImageNet: 32-128); ``None`` uses all (CIFAR-10).
+    reg_scale : {"cluster", "raw"}, default="cluster"
+        ``"raw"``: ``U - reg_weight * Reg`` with the reference's values. In
+        the reference's units the regulariser is inert at small budgets: U
+        (1 / mean squared kNN distance) varies inside a cluster by far more
+        than Reg (1 / distance summed over the other picks, smoothed by a
+        momentum that after 9 updates reaches only ``1 - 0.9^9 = 61%`` of its
+        value), so ``reg_weight=0.5`` changes 0 of 10 picks on fashion20k.
+        ``"cluster"``: Reg is rescaled inside every cluster to the utility's
+        spread there (``Reg * std_c(U) / std_c(Reg)``), so ``reg_weight`` is
+        the share of the utility's spread the repulsion may cost, the same on
+        every dataset. Evidence: ``docs/benchmarks/quality``.
     neighbors : {"auto", "exact", "approximate"} or estimator, default="auto"
         How to build the kNN graph; see :func:`skusl.neighbors.kneighbors`.
     backend : {"auto", "numpy", "numba", "cupy"}, default="auto"
@@ -84,6 +95,14 @@ class USLSelector(BaseSelector):
         Threads for the Numba kernels and pynndescent (-1: all cores).
     verbose : bool, default=False
         Show progress bars.
+
+    Notes
+    -----
+    Warm start: with ``fit(X, labeled=idx)``, K-Means makes ``n_select +
+    len(idx)`` clusters (when ``n_clusters`` is None); clusters holding a
+    labeled sample give no pick, and the labeled samples repel the picks in
+    the regulariser. Not prefix-consistent: the partition depends on the
+    budget.
 
     Attributes
     ----------
@@ -126,6 +145,7 @@ class USLSelector(BaseSelector):
     """
 
     _supports_cupy = True
+    _supports_labeled = True
 
     _parameter_constraints: dict = {
         **BaseSelector._parameter_constraints,
@@ -137,6 +157,7 @@ class USLSelector(BaseSelector):
         "reg_momentum": [Interval(Real, 0, 1, closed="both")],
         "reg_iter": [Interval(Integral, 1, None, closed="left")],
         "reg_horizon": [Interval(Integral, 1, None, closed="left"), None],
+        "reg_scale": [StrOptions({"cluster", "raw"})],
         "neighbors": [StrOptions(set(NEIGHBORS_METHODS)), HasMethods(["fit_transform"])],
         "backend": [StrOptions(set(BACKENDS))],
         "n_jobs": [Integral, None],
@@ -145,8 +166,8 @@ class USLSelector(BaseSelector):
 
     def __init__(self, n_select=10, *, n_neighbors=20, n_clusters=None, utility="density",
                  normalize=True, reg_weight=0.5, reg_alpha=0.5, reg_momentum=0.9,
-                 reg_iter=10, reg_horizon=None, neighbors="auto", backend="auto",
-                 random_state=None, n_jobs=None, verbose=False):
+                 reg_iter=10, reg_horizon=None, reg_scale="cluster", neighbors="auto",
+                 backend="auto", random_state=None, n_jobs=None, verbose=False):
         self.n_select = n_select
         self.n_neighbors = n_neighbors
         self.n_clusters = n_clusters
@@ -157,6 +178,7 @@ class USLSelector(BaseSelector):
         self.reg_momentum = reg_momentum
         self.reg_iter = reg_iter
         self.reg_horizon = reg_horizon
+        self.reg_scale = reg_scale
         self.neighbors = neighbors
         self.backend = backend
         self.random_state = random_state
@@ -165,7 +187,9 @@ class USLSelector(BaseSelector):
 
     def _select(self, X, random_state):
         n_samples = X.shape[0]
-        n_clusters = self.n_select if self.n_clusters is None else self.n_clusters
+        labeled = self.labeled_indices_
+        n_clusters = (min(self.n_select + labeled.size, n_samples) if self.n_clusters is None
+                      else self.n_clusters)
         if n_clusters > n_samples:
             raise ValueError(f"n_clusters={n_clusters} exceeds n_samples={n_samples}; "
                              "lower n_clusters.")
@@ -173,7 +197,7 @@ class USLSelector(BaseSelector):
         knn_seed, kmeans_seed = random_state.randint(np.iinfo(np.int32).max, size=2)
         # Device rule: CuPy input computes on the GPU and keeps CuPy results;
         # NumPy input with backend="cupy" goes to the GPU and comes back.
-        back = (lambda a: a)
+        back = _identity
         if backend == "cupy" and get_namespace(X) is np:
             X = get_kernels("cupy").to_device(X)
             back = to_host
@@ -192,15 +216,36 @@ class USLSelector(BaseSelector):
         # seed gives the same partition; X is small next to the kNN work.
         labels, centers = fit_kmeans(to_host(X), n_clusters, int(kmeans_seed))
         labels = xp.asarray(labels)
+        pick_utility, extra = utility, None
+        if labeled.size:
+            # labeled samples: never picked (below every utility), repel the picks
+            extra = xp.asarray(labeled)
+            low = float(utility.min()) - float(utility.max() - utility.min()) - 1.0
+            pick_utility = xp.where(_mask(xp, n_samples, extra), low, utility)
         picks, reg = regularized_selection(
-            X, utility, labels, n_clusters, reg_weight=self.reg_weight,
+            X, pick_utility, labels, n_clusters, reg_weight=self.reg_weight,
             reg_alpha=self.reg_alpha, reg_momentum=self.reg_momentum,
             reg_iter=self.reg_iter, reg_horizon=self.reg_horizon, backend=backend,
-            verbose=self.verbose)
+            verbose=self.verbose, reg_scale=self.reg_scale, extra_repellers=extra)
+        if labeled.size:  # clusters holding a labeled sample give no pick
+            held = xp.zeros(n_clusters, dtype=bool)
+            held[labels[extra]] = True
+            picks = xp.where(held, -1, picks)
+            pick_utility = xp.where(_mask(xp, n_samples, extra), -xp.inf, utility)
 
-        selected = finalize_selection(picks, labels, utility, self.n_select)
+        selected = finalize_selection(picks, labels, pick_utility, self.n_select)
         self.utility_ = back(utility)
         self.regularizer_ = back(reg)
         self.labels_ = back(labels)
         self.cluster_centers_ = back(xp.asarray(centers))
         return back(selected)
+
+
+def _mask(xp, n, idx):
+    mask = xp.zeros(n, dtype=bool)
+    mask[idx] = True
+    return mask
+
+
+def _identity(a):
+    return a

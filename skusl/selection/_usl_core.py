@@ -62,21 +62,26 @@ def cluster_argmax(score, labels, n_clusters, *, backend="numpy"):
     return get_kernels(backend).cluster_argmax(score, labels, n_clusters)
 
 
-def inter_cluster_regularizer(X, sq_norm, labels, picks, *, horizon, alpha, backend):
+def inter_cluster_regularizer(X, sq_norm, labels, picks, *, horizon, alpha, backend,
+                              extra=None):
     """``Reg_i`` of USL's eq. 5 for every point given the current picks.
 
     Sum over the ``horizon`` nearest picked points of *other* clusters of
     ``1 / max(d^2, MIN_SQ_DIST) ** alpha`` (the point's own cluster's pick is
     excluded; ``horizon=None`` sums over all of them). Computed in row blocks:
-    memory O(block x m), never n x n.
+    memory O(block x m), never n x n. ``extra`` indices repel every point
+    (picks of no cluster: already-labeled samples).
     """
     kernels = get_kernels(backend)
     xp = get_namespace(X)
     valid = picks >= 0
     sel_idx = picks[valid]
+    if extra is not None and len(extra):
+        # appended after the cluster picks: no cluster's column points at them
+        sel_idx = xp.concatenate([sel_idx, xp.asarray(extra, dtype=sel_idx.dtype)])
     # Column of each cluster's pick among the picked points (-1 if empty).
     column = xp.full(picks.shape[0], -1, dtype=xp.int64)
-    column[valid] = xp.arange(sel_idx.shape[0])
+    column[valid] = xp.arange(int(valid.sum()))
     S = X[sel_idx]
     sq_sel = sq_norm[sel_idx]
     horizon = 0 if horizon is None else int(horizon)
@@ -91,8 +96,47 @@ def inter_cluster_regularizer(X, sq_norm, labels, picks, *, horizon, alpha, back
     return reg
 
 
+def cluster_moments(v, labels, n_clusters):
+    """(3, n_clusters) float64: count, sum and sum of squares of ``v`` per cluster."""
+    xp = get_namespace(v)
+    return xp.stack([xp.bincount(labels, minlength=n_clusters).astype(xp.float64),
+                     xp.bincount(labels, weights=v, minlength=n_clusters),
+                     xp.bincount(labels, weights=v * v, minlength=n_clusters)])
+
+
+def spread_factor(moments_u, moments_reg):
+    """Per-cluster ``std_c(U) / std_c(Reg)`` from :func:`cluster_moments` (0 where Reg is flat)."""
+    xp = get_namespace(moments_u)
+
+    def std(m):
+        count = xp.maximum(m[0], 1.0)
+        mean = m[1] / count
+        return xp.sqrt(xp.maximum(m[2] / count - mean * mean, 0.0))
+
+    su, sr = std(moments_u), std(moments_reg)
+    flat = sr <= 1e-9 * xp.maximum(su, 1e-300)
+    return xp.where(flat, 0.0, su / xp.where(flat, 1.0, sr))
+
+
+def cluster_spread_scale(utility, reg, labels, n_clusters):
+    """Per-sample factor ``std_c(U) / std_c(Reg)`` of its cluster c (``reg_scale="cluster"``).
+
+    Multiplying ``Reg`` by it gives the regulariser the spread of the
+    utility inside every cluster, so ``reg_weight`` reads as "how much of
+    the utility's spread the repulsion may cost" whatever the units of U
+    (1 / squared distance) and Reg (1 / distance summed over the picks).
+    Clusters where Reg is flat get factor 0 (Reg cannot change their argmax
+    anyway). From per-cluster moments, so the distributed path (which sums
+    them over row blocks) computes the same factor.
+    """
+    factor = spread_factor(cluster_moments(utility, labels, n_clusters),
+                           cluster_moments(reg, labels, n_clusters))
+    return factor[labels]
+
+
 def regularized_selection(X, utility, labels, n_clusters, *, reg_weight, reg_alpha,
-                          reg_momentum, reg_iter, reg_horizon, backend, verbose=False):
+                          reg_momentum, reg_iter, reg_horizon, backend, verbose=False,
+                          reg_scale="raw", extra_repellers=None):
     """Per-cluster picks under the iterative regulariser (USL eq. 5-6).
 
     Round 1 picks ``argmax U`` in each cluster. Each later round updates
@@ -101,6 +145,11 @@ def regularized_selection(X, utility, labels, n_clusters, *, reg_weight, reg_alp
     exactly as the reference implementation's loop: ``reg_iter`` rounds make
     ``reg_iter - 1`` regulariser updates, and ``reg_iter=1`` (or
     ``reg_weight=0``) is plain per-cluster density peaks.
+
+    ``reg_scale="cluster"`` multiplies ``Reg`` by :func:`cluster_spread_scale`
+    before the re-pick (``"raw"``: the reference's values).
+    ``extra_repellers`` (indices, e.g. already-labeled samples) repel every
+    point in every round, as picks of no cluster.
 
     Returns
     -------
@@ -119,9 +168,11 @@ def regularized_selection(X, utility, labels, n_clusters, *, reg_weight, reg_alp
         for _ in range(1, n_rounds):
             reg_new = inter_cluster_regularizer(X, sq_norm, labels, picks,
                                                 horizon=reg_horizon, alpha=reg_alpha,
-                                                backend=backend)
+                                                backend=backend, extra=extra_repellers)
             reg = reg_momentum * reg + (1 - reg_momentum) * reg_new
-            picks = cluster_argmax(utility - reg_weight * reg, labels, n_clusters,
+            eff = reg if reg_scale == "raw" else \
+                reg * cluster_spread_scale(utility, reg, labels, n_clusters)
+            picks = cluster_argmax(utility - reg_weight * eff, labels, n_clusters,
                                    backend=backend)
             bar.update(1)
     return picks, reg
