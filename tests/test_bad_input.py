@@ -532,11 +532,12 @@ def test_cli_messages_name_the_flags(tmp_path, capsys):
     err = _expect_user_error(capsys, ["label", files["good"], "--labels", files["labels"],
                                       "--k", 60, "-q", "--out", tmp_path / "o.csv"], "--k")
     assert "n_neighbors" not in err
+    # one label and --k auto is no error any more: AutoK's held-out criterion keeps
+    # the method's default k (there is nothing to hold out)
     one = tmp_path / "one.csv"
     one.write_text("index,label\n3,1\n")
-    err = _expect_user_error(capsys, ["label", files["good"], "--labels", one, "--k", "auto",
-                                      "-q", "--out", tmp_path / "o.csv"], "--k")
-    assert "n_neighbors" not in err
+    assert _cli_main(["label", files["good"], "--labels", one, "--k", "auto", "-q",
+                      "--out", tmp_path / "o.csv"]) == 0
     _expect_user_error(capsys, ["select", files["good"], "--budget", 0, "-q",
                                 "--out", tmp_path / "o.csv"], "--budget")
 

@@ -325,6 +325,9 @@ def register(subparsers):
     p.add_argument("--scale", action="store_true",
                    help="also time the 1M-row graph (k=10, synthetic blobs)")
     p.add_argument("--scale-rows", type=int, default=1_000_000)
+    p.add_argument("--scale-dim", type=int, default=8,
+                   help="dimension of the scale run's blobs (default 8; the KD-tree's "
+                   "cost grows fast with it)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(handler=main)
 
@@ -340,6 +343,7 @@ def main(args):
     if args.scale:
         from ._propagation_scale import run_scale
 
-        scale = run_scale(args.cache, n=args.scale_rows, cached_only=args.report_only)
+        scale = run_scale(args.cache, n=args.scale_rows, cached_only=args.report_only,
+                          d=args.scale_dim)
     print(write_report(records, meta, args.out, scale=scale))
     return 0

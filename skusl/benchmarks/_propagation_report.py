@@ -160,7 +160,8 @@ def _costs(records, methods, sel):
 
 def _scale_lines(scale):
     if not scale:
-        return ["Not run in this report (`--scale`)."]
+        return ["Not in this report: no finished scale run in the cache (`--scale` runs it; "
+                "cut for time on the loaded machine of this run)."]
     lines = [f"Synthetic blobs: {scale['n']:,} rows x {scale['d']} features, "
              f"{scale['n_classes']} classes, {scale['lpc']} labels per class, k={scale['k']}. "
              f"Exact kNN graph by scikit-learn's KD-tree: {scale['graph_s']:.0f} s. Each "

@@ -62,7 +62,7 @@ print(json.dumps({"time_s": elapsed, "rss_mb": max(0.0, peak - base), "base_mb":
 """
 
 
-def make_blobs_graph(n, folder, seed=0):
+def make_blobs_graph(n, folder, seed=0, d=SCALE_D):
     """Blobs, their exact ``SCALE_K``-NN graph (KD-tree), labels; returns metadata."""
     import scipy.sparse as sp
     from sklearn.datasets import make_blobs
@@ -71,7 +71,7 @@ def make_blobs_graph(n, folder, seed=0):
     from ..neighbors import arrays_to_graph
     from ._propagation import random_labels
 
-    X, y = make_blobs(n_samples=n, n_features=SCALE_D, centers=SCALE_CLASSES,
+    X, y = make_blobs(n_samples=n, n_features=d, centers=SCALE_CLASSES,
                       cluster_std=3.0, center_box=(-10, 10), random_state=seed)
     t0 = time.perf_counter()
     nn = NearestNeighbors(n_neighbors=SCALE_K + 1, algorithm="kd_tree", n_jobs=-1).fit(X)
@@ -85,20 +85,24 @@ def make_blobs_graph(n, folder, seed=0):
     np.save(folder / "y.npy", y)
     np.save(folder / "partial.npy", part)
     graph_mb = (graph.data.nbytes + graph.indices.nbytes + graph.indptr.nbytes) / 2**20
-    return {"n": n, "d": SCALE_D, "k": SCALE_K, "n_classes": SCALE_CLASSES,
+    return {"n": n, "d": d, "k": SCALE_K, "n_classes": SCALE_CLASSES,
             "lpc": SCALE_LPC, "graph_s": graph_s, "graph_mb": graph_mb}
 
 
-def run_scale(cache_dir, n=1_000_000, cached_only=False):
-    """Time and peak RSS of each method on the ``n``-row graph (cached as JSON)."""
-    folder = Path(cache_dir) / f"scale_{n}"
+def run_scale(cache_dir, n=1_000_000, cached_only=False, d=SCALE_D):
+    """Time and peak RSS of each method on the ``n``-row graph (cached as JSON).
+
+    ``d``: dimension of the blobs (the KD-tree's cost grows fast with it; on
+    a loaded two-core machine ``d=2`` keeps the graph build in minutes).
+    """
+    folder = Path(cache_dir) / (f"scale_{n}" if d == SCALE_D else f"scale_{n}_d{d}")
     result_path = folder / "result.json"
     if result_path.exists():
         return json.loads(result_path.read_text())
     if cached_only:
         return None
     folder.mkdir(parents=True, exist_ok=True)
-    meta = make_blobs_graph(n, folder)
+    meta = make_blobs_graph(n, folder, d=d)
     runs = {}
     for method in SCALE_METHODS:
         out = subprocess.run([sys.executable, "-c", _CHILD, method, str(folder),
