@@ -8,16 +8,10 @@ from scipy.special import comb
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skusl.labeling import HDLLabeler
 from skusl.model_selection import AutoK
 from skusl.neighbors import arrays_to_graph
-
-SEMI_SUPERVISED_XFAIL = {
-    "check_classifiers_classes": "y == -1 marks unlabeled samples (semi-supervised "
-                                 "convention), so the {-1, 1} target has one class",
-}
 
 
 def make_problem(seed, n=80, d=4, n_classes=3, frac=0.5):
@@ -147,15 +141,6 @@ def test_bad_input():
     Xn[1, 1] = np.inf
     with pytest.raises(ValueError, match="infinity"):
         AutoK().fit(Xn, y)
-
-
-@parametrize_with_checks(
-    [AutoK(k_max=3), AutoK(HDLLabeler(), k_max=3), AutoK(criterion="clusterability", k_max=3),
-     AutoK(HDLLabeler(), criterion="clusterability", k_max=3)],
-    expected_failed_checks=lambda est: SEMI_SUPERVISED_XFAIL if est.estimator else {},
-)
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
 
 
 def test_pipeline_and_grid_search():

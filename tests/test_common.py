@@ -19,6 +19,7 @@ import pytest
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from skusl.labeling import HDLLabeler
 from skusl.selection._base import BaseSelector
 
 #: Public modules whose ``__all__`` may hold estimators.
@@ -32,7 +33,8 @@ SMALL_PARAMS = {"n_select": 3, "n_neighbors": 3, "n_epochs": 2, "min_steps": 0,
 #: Extra instances: settings that take a different code path.
 VARIANTS = {
     "HDLLabeler": [{"method": "hdl"}, {"method": "knn_dv"}],
-    "AutoK": [{"criterion": "clusterability"}],
+    "AutoK": [{"criterion": "clusterability"}, {"estimator": HDLLabeler(n_neighbors=3)},
+              {"estimator": HDLLabeler(n_neighbors=3), "criterion": "clusterability"}],
     "ProbCoverSelector": [{"delta": 0.5}],
     "TypiClustSelector": [{"min_cluster_size": 1}],
     "MaxHerdingSelector": [{"n_coreset": 5}],

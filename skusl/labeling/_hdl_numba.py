@@ -24,6 +24,30 @@ _SIG = ("UniTuple(int64, 2)(int64[:, ::1], float64[:, ::1], int64[::1], int64, "
         "int64[::1], boolean, int64[::1], int64[::1], float64[:, ::1], int64)")
 
 
+@njit("Tuple((int64[::1], int64[::1]))(int64[:, ::1])", cache=True, nogil=True)
+def reverse_neighbours(ind):
+    """Reverse-neighbour lists of a kNN index array (CSR layout).
+
+    ``rev[rev_ptr[j]:rev_ptr[j + 1]]`` are the rows ``i`` with ``j`` among
+    ``ind[i]``, in increasing ``i``. Shared by the HDL and rounds kernels.
+    """
+    n, k = ind.shape
+    rev_ptr = np.zeros(n + 1, np.int64)
+    for i in range(n):
+        for t in range(k):
+            rev_ptr[ind[i, t] + 1] += 1
+    for i in range(n):
+        rev_ptr[i + 1] += rev_ptr[i]
+    fill = rev_ptr[:n].copy()
+    rev = np.empty(n * k, np.int64)
+    for i in range(n):
+        for t in range(k):
+            j = ind[i, t]
+            rev[fill[j]] = i
+            fill[j] += 1
+    return rev_ptr, rev
+
+
 @njit(_SIG, cache=True, nogil=True)
 def hdl_propagate(ind, w, lab, n_classes, fb, use_fb, order, level, dist_out, pos):
     """Label the unlabeled points of ``lab`` in place, level by level.
@@ -60,20 +84,7 @@ def hdl_propagate(ind, w, lab, n_classes, fb, use_fb, order, level, dist_out, po
         Points labeled by the fallback during this call.
     """
     n, k = ind.shape
-    # reverse-neighbour lists: rev[rev_ptr[j]:rev_ptr[j + 1]] = {i : j in ind[i]}
-    rev_ptr = np.zeros(n + 1, np.int64)
-    for i in range(n):
-        for t in range(k):
-            rev_ptr[ind[i, t] + 1] += 1
-    for i in range(n):
-        rev_ptr[i + 1] += rev_ptr[i]
-    fill = rev_ptr[:n].copy()
-    rev = np.empty(n * k, np.int64)
-    for i in range(n):
-        for t in range(k):
-            j = ind[i, t]
-            rev[fill[j]] = i
-            fill[j] += 1
+    rev_ptr, rev = reverse_neighbours(ind)
 
     # bucket queue over L (doubly linked lists)
     L = np.zeros(n, np.int64)

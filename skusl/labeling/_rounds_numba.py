@@ -18,6 +18,8 @@ plus one sort per round (O(n log n) in all). Memory O(n k).
 import numpy as np
 from numba import njit
 
+from ._hdl_numba import reverse_neighbours
+
 _SIG = ("int64(int64[:, ::1], float64[:, ::1], int64[::1], int64, boolean, int64[::1], "
         "int64[::1], float64[:, ::1], float64[::1])")
 
@@ -55,19 +57,7 @@ def rounds_propagate(ind, w, lab, n_classes, weighted, order, level, dist_out, c
         Points labeled (entries of ``order`` written).
     """
     n, k = ind.shape
-    rev_ptr = np.zeros(n + 1, np.int64)
-    for i in range(n):
-        for t in range(k):
-            rev_ptr[ind[i, t] + 1] += 1
-    for i in range(n):
-        rev_ptr[i + 1] += rev_ptr[i]
-    fill = rev_ptr[:n].copy()
-    rev = np.empty(n * k, np.int64)
-    for i in range(n):
-        for t in range(k):
-            j = ind[i, t]
-            rev[fill[j]] = i
-            fill[j] += 1
+    rev_ptr, rev = reverse_neighbours(ind)
 
     # L[i]: labeled out-neighbours of unlabeled i; the first candidates
     L = np.zeros(n, np.int64)
