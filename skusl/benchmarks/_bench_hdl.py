@@ -151,7 +151,8 @@ def summarise(name, acc, auto_k, budgets, seeds):
 
 def speed_70k(name, X, y, dist, ind, t_graph, log, k=10):
     from skusl.labeling import HDLLabeler
-    from skusl.labeling._hdl import hdl_labels, split_labels
+    from skusl._validation import split_labels
+    from skusl.labeling._propagate import hdl_labels
     from skusl.neighbors import arrays_to_graph, kneighbors
 
     y_semi = draw_labels(y, 25, 0)

@@ -7,7 +7,7 @@ fallback for the points no labeled point reaches; used by
 
 import numpy as np
 
-from ._hdl import fallback_classes, similarity
+from ._propagate import fallback_classes, similarity
 
 
 def rounds_labels(dist, ind, codes, n_classes, features=None, *, weighted=True):
