@@ -558,12 +558,7 @@ class USLTClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, n_clusters)
             Rows sum to one.
         """
-        check_is_fitted(self)
-        torch = import_torch("USLTClusterer")
-        X = self._prepare(X)
-        with _TorchThreads(self.n_jobs, torch):
-            proba, _, _ = _soft_assign(self.model_, torch.from_numpy(X), torch)
-        return proba
+        return self._assign(X)[0]
 
     def predict(self, X):
         """Cluster of highest probability under head 0.
@@ -589,12 +584,16 @@ class USLTClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         -------
         confidence : ndarray of shape (n_samples,)
         """
+        return self._assign(X)[1]
+
+    def _assign(self, X):
+        """Head 0's probabilities and the confidence of new samples."""
         check_is_fitted(self)
         torch = import_torch("USLTClusterer")
         X = self._prepare(X)
         with _TorchThreads(self.n_jobs, torch):
-            _, confidence, _ = _soft_assign(self.model_, torch.from_numpy(X), torch)
-        return confidence
+            proba, confidence, _ = _soft_assign(self.model_, torch.from_numpy(X), torch)
+        return proba, confidence
 
     def transform(self, X):
         """Soft cluster assignments (same as :meth:`predict_proba`).

@@ -48,6 +48,25 @@ def reverse_neighbours(ind):
     return rev_ptr, rev
 
 
+@njit(cache=True, nogil=True, inline="always")
+def tally_votes(i, ind, w, lab, cnt, sims):
+    """Count and summed similarity per class of ``i``'s labeled neighbours.
+
+    Fills ``cnt`` and ``sims`` (length n_classes) and returns how many of
+    the neighbours are labeled. Shared by the HDL and rounds kernels.
+    """
+    cnt[:] = 0
+    sims[:] = 0.0
+    total = 0
+    for t in range(ind.shape[1]):
+        c = lab[ind[i, t]]
+        if c >= 0:
+            cnt[c] += 1
+            sims[c] += w[i, t]
+            total += 1
+    return total
+
+
 @njit(_SIG, cache=True, nogil=True)
 def hdl_propagate(ind, w, lab, n_classes, fb, use_fb, order, level, dist_out, pos):
     """Label the unlabeled points of ``lab`` in place, level by level.
@@ -143,15 +162,7 @@ def hdl_propagate(ind, w, lab, n_classes, fb, use_fb, order, level, dist_out, po
             i = S[perm[a]]
             # majority of the labeled neighbours, ties by summed similarity,
             # then by the smallest class code
-            cnt[:] = 0
-            sims[:] = 0.0
-            total = 0
-            for t in range(k):
-                c = lab[ind[i, t]]
-                if c >= 0:
-                    cnt[c] += 1
-                    sims[c] += w[i, t]
-                    total += 1
+            total = tally_votes(i, ind, w, lab, cnt, sims)
             if total == 0:
                 best = fb[i]
                 n_fallback += 1

@@ -18,7 +18,7 @@ plus one sort per round (O(n log n) in all). Memory O(n k).
 import numpy as np
 from numba import njit
 
-from ._hdl_numba import reverse_neighbours
+from ._hdl_numba import reverse_neighbours, tally_votes
 
 _SIG = ("int64(int64[:, ::1], float64[:, ::1], int64[::1], int64, boolean, int64[::1], "
         "int64[::1], float64[:, ::1], float64[::1])")
@@ -90,15 +90,7 @@ def rounds_propagate(ind, w, lab, n_classes, weighted, order, level, dist_out, c
         n_nxt = 0
         for a in range(n_cur):
             i = cur[perm[a]]
-            cnt[:] = 0
-            sims[:] = 0.0
-            total = 0
-            for t in range(k):
-                c = lab[ind[i, t]]
-                if c >= 0:
-                    cnt[c] += 1
-                    sims[c] += w[i, t]
-                    total += 1
+            total = tally_votes(i, ind, w, lab, cnt, sims)
             best = 0
             for c in range(1, n_classes):
                 if weighted:
