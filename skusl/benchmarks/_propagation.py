@@ -18,7 +18,7 @@ on the first k neighbours, k in {3, 5, 10, 20}:
   default ``alpha`` / ``max_iter``, given the *same* graph: scikit-learn's
   knn kernel is the connectivity graph of each sample and its
   ``n_neighbors - 1`` nearest others, so a k-neighbour graph is its
-  ``n_neighbors = k + 1`` (``tests/test_propagation_bench.py`` checks the
+  ``n_neighbors = k + 1`` (``tests/benchmarks/test_propagation_bench.py`` checks the
   transduction equals ``kernel="knn"``'s);
 
 plus ``rounds`` at every k in 3..20 (the flatness check) and

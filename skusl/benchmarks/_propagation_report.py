@@ -212,7 +212,7 @@ def write_report(records, meta, out, scale=None):
         "scikit-learn's, default `alpha`/`max_iter`, with the same graph as their knn kernel "
         "(scikit-learn's `n_neighbors` counts the sample itself, so a k-neighbour graph is "
         "its `n_neighbors=k+1`; the transduction equals `kernel='knn'`'s, "
-        "`tests/test_propagation_bench.py`). k=auto = `HDLLabeler(n_neighbors='auto')` "
+        "`tests/benchmarks/test_propagation_bench.py`). k=auto = `HDLLabeler(n_neighbors='auto')` "
         "(AutoK's held-out criterion).",
         "- LabelPropagation runs on the random labels only (1000 iterations per fit: cut "
         "for time). Rounds also runs at every k in 3..20 for the flatness check.",

@@ -356,7 +356,7 @@ def test_every_backend_module_defines_the_same_names():
 
     from skusl._backends import BACKEND_API
 
-    folder = Path(__file__).resolve().parents[1] / "skusl" / "_backends"
+    folder = Path(__file__).resolve().parents[2] / "skusl" / "_backends"
     for module in ("_numpy", "_numba", "_cupy"):
         tree = ast.parse((folder / f"{module}.py").read_text())
         names = set()

@@ -16,7 +16,7 @@ HAS_TORCH = importlib.util.find_spec("torch") is not None
 needs_torch = pytest.mark.skipif(not HAS_TORCH, reason="needs torch")
 
 SHARED_DATA = Path(os.environ.get("SKUSL_SHARED_DATA",
-                                  Path(__file__).resolve().parents[2] / "shared" / "data"))
+                                  Path(__file__).resolve().parents[3] / "shared" / "data"))
 
 FAST = dict(n_select=3, n_neighbors=3, n_epochs=2, min_steps=0, batch_size=32, random_state=0)
 

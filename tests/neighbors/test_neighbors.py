@@ -9,7 +9,7 @@ from sklearn.neighbors import kneighbors_graph as sk_kneighbors_graph
 from skusl.neighbors import (PrecomputedKNN, graph_to_arrays, kneighbors,
                              kneighbors_graph, query_kneighbors)
 
-from .conftest import load_shared
+from ..conftest import load_shared
 
 
 def _brute(X, k):
