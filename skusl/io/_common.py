@@ -1,5 +1,7 @@
 """What every reader and writer of skusl.io shares: file checks, numpy files, atomic writes."""
 
+from __future__ import annotations
+
 import contextlib
 import json
 import os
@@ -7,6 +9,7 @@ import secrets
 import stat
 import zipfile
 from pathlib import Path
+from typing import IO, Any, Iterator, Literal, Union
 
 import numpy as np
 
@@ -16,6 +19,9 @@ _ZIP_MAGIC = b"PK\x03\x04"
 
 _PICKLE_ADVICE = ("skusl never unpickles (it reads with allow_pickle=False): save a numeric "
                   "array instead, e.g. numpy.save(path, numpy.asarray(X, dtype=numpy.float32))")
+
+#: A file path: ``str`` or any ``os.PathLike`` (e.g. ``pathlib.Path``).
+PathLike = Union[str, os.PathLike]
 
 
 def _check_input_file(path, what, formats, *, allow_empty=False):
@@ -115,7 +121,7 @@ def _parse_index(text):
 
 
 @contextlib.contextmanager
-def atomic_write(path, mode="w"):
+def atomic_write(path: PathLike, mode: Literal["w", "wb"] = "w") -> Iterator[IO[Any]]:
     """Open a temporary file beside ``path``; rename it onto ``path`` on success.
 
     On an exception the temporary file is removed and ``path`` is untouched,

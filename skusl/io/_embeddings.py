@@ -1,17 +1,21 @@
 """Embeddings in: ``.npy``, ``.npz``, ``.csv`` (pandas-aware) and ``.parquet``."""
 
+from __future__ import annotations
+
 import csv
 from pathlib import Path
+from typing import Literal, Optional, Union
 
 import numpy as np
 
-from ._common import (_check_input_file, _is_int_literal, _is_number, _load_npy, _npz_array,
-                      _open_npz)
+from ._common import (PathLike, _check_input_file, _is_int_literal, _is_number, _load_npy,
+                      _npz_array, _open_npz)
 
 EMBEDDING_FORMATS = (".npy", ".npz", ".csv", ".parquet")
 
 
-def load_embeddings(path, key=None, *, header="auto"):
+def load_embeddings(path: PathLike, key: Optional[str] = None, *,
+                    header: Union[Literal["auto"], bool] = "auto") -> np.ndarray:
     """Read an embedding matrix from ``.npy``, ``.npz``, ``.csv`` or ``.parquet``.
 
     Parameters

@@ -1,18 +1,22 @@
 """Selected indices out and back: ``.csv``, ``.txt``, ``.json``, ``.npy``."""
 
+from __future__ import annotations
+
 import csv
 import json
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import check_indices
-from ._common import _check_input_file, _load_npy, _parse_index, _read_json, atomic_write
+from ._common import (PathLike, _check_input_file, _load_npy, _parse_index, _read_json,
+                      atomic_write)
 
 INDEX_FORMATS = (".csv", ".json", ".npy", ".txt")
 
 
-def save_indices(indices, path):
+def save_indices(indices: ArrayLike, path: PathLike) -> Path:
     """Write selected indices, in order, in the format the extension names.
 
     ``.csv``: a header ``index`` and one index per line. ``.txt``: one index
@@ -74,7 +78,7 @@ def save_indices(indices, path):
     return path
 
 
-def load_indices(path):
+def load_indices(path: PathLike) -> np.ndarray:
     """Read indices written by :func:`save_indices` (any of its formats).
 
     Parameters

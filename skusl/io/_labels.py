@@ -1,12 +1,16 @@
 """Labels out (``index,label[,confidence]`` CSV) and annotations back in."""
 
+from __future__ import annotations
+
 import csv
 from pathlib import Path
+from typing import Optional, Tuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import check_indices
-from ._common import _is_number, _parse_index, atomic_write
+from ._common import PathLike, _is_number, _parse_index, atomic_write
 
 def _format_label(value):
     if isinstance(value, (np.floating, float)) and float(value).is_integer():
@@ -27,7 +31,8 @@ def _check_writable_labels(labels):
                              "strip; strip it before saving.")
 
 
-def save_labels_csv(path, indices, labels, confidence=None):
+def save_labels_csv(path: PathLike, indices: ArrayLike, labels: ArrayLike,
+                    confidence: Optional[ArrayLike] = None) -> Path:
     """Write ``index,label[,confidence]`` rows to a CSV file (atomically).
 
     The form to hand labels around: the selected samples with their
@@ -120,7 +125,8 @@ def _parse_labels(raw):
     return np.asarray(raw, dtype=object)
 
 
-def read_annotations(path, *, index_column="index", label_column="label"):
+def read_annotations(path: PathLike, *, index_column: str = "index",
+                     label_column: str = "label") -> Tuple[np.ndarray, np.ndarray]:
     """Read annotations from a CSV file of ``index,label`` rows.
 
     The file an annotation tool (or a spreadsheet) gives back for the
@@ -211,7 +217,8 @@ def read_annotations(path, *, index_column="index", label_column="label"):
     return indices, _parse_labels(list(seen.values()))
 
 
-def annotations_to_y(n_samples, indices, labels, *, unlabeled=-1):
+def annotations_to_y(n_samples: int, indices: ArrayLike, labels: ArrayLike, *,
+                     unlabeled: int = -1) -> np.ndarray:
     """The label vector ``y`` with ``unlabeled`` (``-1``) where no label is known.
 
     scikit-learn's semi-supervised convention, taken by

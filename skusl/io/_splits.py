@@ -1,12 +1,17 @@
 """Labeled / unlabeled index splits for SSL codebases (JSON/NPZ, USB's files)."""
 
+from __future__ import annotations
+
 import json
 from pathlib import Path
+from typing import Optional, Tuple
 
 import numpy as np
+from numpy.typing import ArrayLike
+from sklearn.utils import Bunch
 
 from .._validation import check_indices
-from ._common import _npz_array, _open_npz, _read_json, atomic_write
+from ._common import PathLike, _npz_array, _open_npz, _read_json, atomic_write
 
 def _split_arrays(labeled_indices, n_samples):
     if (not isinstance(n_samples, (int, np.integer)) or isinstance(n_samples, bool)
@@ -18,7 +23,8 @@ def _split_arrays(labeled_indices, n_samples):
     return lb_idx, np.flatnonzero(mask).astype(np.int64)
 
 
-def save_ssl_split(path, labeled_indices, n_samples, labels=None):
+def save_ssl_split(path: PathLike, labeled_indices: ArrayLike, n_samples: int,
+                   labels: Optional[ArrayLike] = None) -> Path:
     """Write a labeled / unlabeled index split, the form SSL codebases load.
 
     Semi-supervised training scripts (FixMatch and its descendants, USB's
@@ -108,7 +114,7 @@ def save_ssl_split(path, labeled_indices, n_samples, labels=None):
     return path
 
 
-def load_ssl_split(path):
+def load_ssl_split(path: PathLike) -> Bunch:
     """Read a split written by :func:`save_ssl_split`.
 
     Parameters
@@ -132,8 +138,6 @@ def load_ssl_split(path):
     >>> split.lb_idx, split.ulb_idx, split.lb_labels
     (array([2]), array([0, 1, 3]), None)
     """
-    from sklearn.utils import Bunch
-
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such split file: {path}")
@@ -168,8 +172,9 @@ def load_ssl_split(path):
     return Bunch(lb_idx=lb_idx, ulb_idx=ulb_idx, n_samples=int(n_samples), lb_labels=labels)
 
 
-def save_usb_split(folder, labeled_indices, n_samples, *, num_labels=None, seed=0,
-                   lb_imb_ratio=1, ulb_imb_ratio=1):
+def save_usb_split(folder: PathLike, labeled_indices: ArrayLike, n_samples: int, *,
+                   num_labels: Optional[int] = None, seed: int = 0, lb_imb_ratio: int = 1,
+                   ulb_imb_ratio: int = 1) -> Tuple[Path, Path]:
     """Write ``lb_idx`` / ``ulb_idx`` under the names USB loads them by.
 
     USB (the Unified Semi-supervised learning Benchmark,

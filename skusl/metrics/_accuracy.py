@@ -7,9 +7,14 @@ and scores on *all* samples (selected ones included), as the evaluation
 protocol of the project's DESIGN.md (section 5) prescribes.
 """
 
+from __future__ import annotations
+
 import warnings
+from typing import Literal, Optional, Union
 
 import numpy as np
+import scipy.sparse as sp
+from numpy.typing import ArrayLike
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
@@ -21,7 +26,8 @@ def _check_selection(X, y_true, selected_indices):
     return check_selection(y_true, selected_indices, X)
 
 
-def nearest_prototype_accuracy(X, y_true, selected_indices):
+def nearest_prototype_accuracy(X: ArrayLike, y_true: ArrayLike,
+                               selected_indices: ArrayLike) -> float:
     """Accuracy of labeling every sample by its nearest selected sample (1-NN).
 
     Parameters
@@ -54,8 +60,9 @@ def nearest_prototype_accuracy(X, y_true, selected_indices):
     return float(np.mean(y_true[sel][nearest[:, 0]] == y_true))
 
 
-def linear_probe_accuracy(X, y_true, selected_indices, *, C=100.0, max_iter=1000,
-                          balanced=False):
+def linear_probe_accuracy(X: ArrayLike, y_true: ArrayLike, selected_indices: ArrayLike, *,
+                          C: float = 100.0, max_iter: int = 1000,
+                          balanced: bool = False) -> float:
     """Accuracy on all samples of a logistic regression fitted on the selected ones.
 
     Parameters
@@ -111,8 +118,10 @@ def linear_probe_accuracy(X, y_true, selected_indices, *, C=100.0, max_iter=1000
     return float(np.mean(pred == y_true))
 
 
-def propagation_accuracy(X, y_true, selected_indices, *, n_neighbors=3, graph=None,
-                         method="hdl"):
+def propagation_accuracy(X: ArrayLike, y_true: ArrayLike, selected_indices: ArrayLike, *,
+                         n_neighbors: int = 3,
+                         graph: Optional[Union[sp.spmatrix, sp.sparray]] = None,
+                         method: Literal["hdl", "1nn"] = "hdl") -> float:
     """Accuracy of propagating the selected samples' labels over the kNN graph.
 
     With ``method="hdl"`` the labels spread by the paper's HDL

@@ -1,6 +1,9 @@
 """How well a set of selected samples covers the classes."""
 
+from __future__ import annotations
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import check_selection
 
@@ -10,7 +13,7 @@ def _selected_labels(y_true, selected_indices):
     return y_true, y_true[sel]
 
 
-def class_coverage(y_true, selected_indices):
+def class_coverage(y_true: ArrayLike, selected_indices: ArrayLike) -> float:
     """Share of the classes of ``y_true`` that the selection contains.
 
     Parameters
@@ -35,7 +38,7 @@ def class_coverage(y_true, selected_indices):
     return len(np.unique(y_sel)) / len(np.unique(y_true))
 
 
-def class_balance(y_true, selected_indices):
+def class_balance(y_true: ArrayLike, selected_indices: ArrayLike) -> float:
     """Normalised entropy of the selected samples' class histogram.
 
     ``H(p) / log(C)`` with ``p`` the share of each of the ``C`` classes of

@@ -1,6 +1,11 @@
 """Selection metrics as scikit-learn scorers (for GridSearchCV & co.)."""
 
+from __future__ import annotations
+
+from typing import Any, Callable, Protocol, Union
+
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.utils.validation import check_is_fitted
 
 from ._accuracy import linear_probe_accuracy, nearest_prototype_accuracy, propagation_accuracy
@@ -25,7 +30,15 @@ SELECTION_METRICS = {
 }
 
 
-def stand_in_indices(selector, X):
+class FittedSelector(Protocol):
+    """A fitted estimator whose ``transform`` gives distances to its prototypes."""
+
+    def fit(self, X: Any, y: Any = ...) -> Any: ...
+
+    def transform(self, X: Any) -> Any: ...
+
+
+def stand_in_indices(selector: FittedSelector, X: ArrayLike) -> np.ndarray:
     """Indices of the samples of ``X`` nearest each of the selector's prototypes.
 
     On the training data these are ``selected_indices_`` (up to exact
@@ -77,7 +90,8 @@ class _SelectionScorer:
         return f"make_selection_scorer({name}{args})"
 
 
-def make_selection_scorer(metric, **kwargs):
+def make_selection_scorer(metric: Union[str, Callable[..., float]],
+                          **kwargs: Any) -> Callable[..., float]:
     """Turn a selection metric into a scorer ``scorer(selector, X, y)``.
 
     The scorer maps the fitted selector's prototypes to the samples of ``X``

@@ -1,9 +1,13 @@
 """Public kNN functions: build, query, and convert the shared graph."""
 
+from __future__ import annotations
+
 import contextlib
+from typing import Any, Literal, Optional, Tuple, Union
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import ArrayLike
 
 from .._backends import get_kernels, resolve_backend
 from .._backends._resolve import is_dask_array
@@ -22,6 +26,13 @@ PLAN_MIN_SAMPLES = 10_000
 #: Recall (against the exact search, on a sample) the "ivf" search must reach;
 #: below it, it raises its probes, and "auto" falls back to pynndescent.
 IVF_TARGET_RECALL = 0.95
+
+#: Type of the ``neighbors`` option: a method name, or a KNeighborsTransformer-like estimator.
+NeighborsOption = Union[Literal["auto", "exact", "approximate", "ivf"], Any]
+#: Type of the ``backend`` option.
+BackendOption = Literal["auto", "numpy", "numba", "cupy"]
+#: A SciPy sparse matrix or sparse array (any format).
+SparseGraph = Union[sp.spmatrix, sp.sparray]
 
 
 def _choose_method(neighbors, n_samples, n_features, n_neighbors=20, verbose=False):
@@ -60,8 +71,11 @@ def _threads(backend, n_jobs):
     return contextlib.nullcontext()
 
 
-def kneighbors(X, n_neighbors, *, neighbors="auto", backend="auto",
-               random_state=None, n_jobs=None, verbose=False):
+def kneighbors(X: ArrayLike, n_neighbors: int, *,
+               neighbors: NeighborsOption = "auto", backend: BackendOption = "auto",
+               random_state: Union[int, np.random.RandomState, None] = None,
+               n_jobs: Optional[int] = None,
+               verbose: Union[bool, int] = False) -> Tuple[np.ndarray, np.ndarray]:
     """k nearest neighbours of every sample among the others.
 
     Parameters
@@ -182,7 +196,9 @@ def kneighbors(X, n_neighbors, *, neighbors="auto", backend="auto",
                                 exclude_self=True, progress=bar.update)
 
 
-def query_kneighbors(X, Y, n_neighbors, *, backend="auto", n_jobs=None, verbose=False):
+def query_kneighbors(X: ArrayLike, Y: ArrayLike, n_neighbors: int, *,
+                     backend: BackendOption = "auto", n_jobs: Optional[int] = None,
+                     verbose: Union[bool, int] = False) -> Tuple[np.ndarray, np.ndarray]:
     """Exact k nearest rows of ``Y`` for every row of ``X`` (no self exclusion).
 
     Used to place new samples on an existing graph (``predict``) and to find
@@ -233,7 +249,7 @@ def query_kneighbors(X, Y, n_neighbors, *, backend="auto", n_jobs=None, verbose=
                                 exclude_self=False, progress=bar.update)
 
 
-def kneighbors_graph(X, n_neighbors, **kwargs):
+def kneighbors_graph(X: ArrayLike, n_neighbors: int, **kwargs: Any) -> sp.csr_matrix:
     """The kNN graph of ``X`` as a CSR distance matrix (scikit-learn's format).
 
     Takes the same parameters as :func:`kneighbors`. Row ``i`` stores
@@ -266,7 +282,8 @@ def kneighbors_graph(X, n_neighbors, **kwargs):
     return arrays_to_graph(dist, ind)
 
 
-def arrays_to_graph(dist, ind, n_samples_fit=None):
+def arrays_to_graph(dist: ArrayLike, ind: ArrayLike,
+                    n_samples_fit: Optional[int] = None) -> sp.csr_matrix:
     """Pack (n, k) distance and index arrays into a CSR graph.
 
     Parameters
@@ -315,7 +332,8 @@ def arrays_to_graph(dist, ind, n_samples_fit=None):
                          shape=(n, n_cols))
 
 
-def graph_to_arrays(graph, n_neighbors=None):
+def graph_to_arrays(graph: SparseGraph,
+                    n_neighbors: Optional[int] = None) -> Tuple[np.ndarray, np.ndarray]:
     """Read the ``n_neighbors`` nearest neighbours of every row of a graph.
 
     Accepts any square sparse distance graph: scikit-learn's
