@@ -192,8 +192,6 @@ def plan_neighbors(n, d, k, *, rate=None, cores=None, available=None):
     >>> from skusl._plan import plan_neighbors
     >>> plan_neighbors(5_000, 128, 20, rate=5e10, cores=2).method
     'exact'
-    >>> plan_neighbors(20_000, 384, 20, rate=5e10, cores=2).method
-    'exact'
     >>> plan_neighbors(1_000_000, 128, 20, rate=5e10, cores=2).method
     'ivf'
     """

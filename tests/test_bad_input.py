@@ -77,15 +77,18 @@ ESTIMATORS = {
                                     min_cluster_size=1, random_state=0), "selector"),
     "ProbCoverSelector": (_selector("ProbCoverSelector", n_select=3, n_neighbors=4,
                                     delta=0.5, random_state=0), "selector"),
+    "MaxHerdingSelector": (_selector("MaxHerdingSelector", n_select=3, random_state=0),
+                           "selector"),
     "HDLLabeler": (_selector("HDLLabeler", n_neighbors=3), "labeler"),
     "AutoK": (_selector("AutoK", k_max=4, random_state=0), "labeler"),
     "TorchFeaturizer": (_featurizer, "featurizer"),
     "USLTClusterer": (_selector("USLTClusterer", n_select=3, n_neighbors=4, n_epochs=2,
-                                batch_size=16, random_state=0, device="cpu"), "selector"),
+                                min_steps=0, batch_size=16, random_state=0, device="cpu"),
+                      "selector"),
 }
 TORCH_ESTIMATORS = {"TorchFeaturizer", "USLTClusterer"}
 #: Abstract bases that are exported for subclassing, not for fitting.
-NOT_ESTIMATORS = {"BaseSelector"}
+NOT_ESTIMATORS = {"BaseSelector", "BaseKNNSelector"}
 _PUBLIC_PACKAGES = ("selection", "labeling", "model_selection", "deep")
 
 
@@ -482,7 +485,9 @@ INPUT_CASES = ["empty .npy", "truncated .npy", "corrupt .npz", "npz renamed .npy
 
 def _command_argv(command, files, embeddings, out):
     if command == "select":
-        return ["select", embeddings, "--budget", 3, "--k", 4, "-q", "--out", out]
+        # --k applies to the graph selectors (USL), not to the default k-means closest
+        return ["select", embeddings, "--method", "usl", "--budget", 3, "--k", 4, "-q",
+                "--out", out]
     return ["label", embeddings, "--labels", files["labels"], "--k", 3, "-q", "--out", out]
 
 
@@ -526,9 +531,9 @@ def test_cli_bad_labels_file(tmp_path, capsys, content, needle):
 
 def test_cli_messages_name_the_flags(tmp_path, capsys):
     files = _cli_files(tmp_path)
-    err = _expect_user_error(capsys, ["select", files["good"], "--budget", 3, "--k", 60, "-q",
-                                      "--out", tmp_path / "o.csv"], "--k")
-    assert "n_neighbors" not in err
+    err = _expect_user_error(capsys, ["select", files["good"], "--method", "usl", "--budget", 3,
+                                      "--k", 60, "-q", "--out", tmp_path / "o.csv"], "--k")
+    assert "n_neighbors" not in err and "does not apply" not in err
     err = _expect_user_error(capsys, ["label", files["good"], "--labels", files["labels"],
                                       "--k", 60, "-q", "--out", tmp_path / "o.csv"], "--k")
     assert "n_neighbors" not in err

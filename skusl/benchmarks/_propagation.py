@@ -85,10 +85,12 @@ def selector_labels(name, X, y, graph, lpc, seed):
     """The picks of skusl's selector ``name`` (as in the quality benchmark)."""
     from ._quality import _make
 
-    n_select = lpc * np.unique(y).size
+    n_classes = np.unique(y).size
+    n_select = lpc * n_classes
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return np.asarray(_make(name, n_select, seed, graph).fit(X).selected_indices_)
+        selector = _make(name, n_select, seed, graph, n_classes)
+        return np.asarray(selector.fit(X).selected_indices_)
 
 
 def sklearn_knn_kernel(graph, k):

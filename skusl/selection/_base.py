@@ -276,6 +276,28 @@ class BaseKNNSelector(BaseSelector):
     Owns the shared step seed -> kNN arrays -> ``knn_graph_``: subclasses
     define ``n_neighbors``, ``neighbors``, ``backend``, ``n_jobs`` and
     ``verbose`` (:data:`KNN_CONSTRAINTS`) and call :meth:`_knn`.
+
+    Examples
+    --------
+    A selector that picks the samples with the nearest ``n_neighbors``-th
+    neighbour (the densest), on the shared graph:
+
+    >>> import numpy as np
+    >>> from skusl.selection import BaseKNNSelector
+    >>> class Densest(BaseKNNSelector):
+    ...     def __init__(self, n_select=2, *, n_neighbors=3, neighbors="exact",
+    ...                  backend="auto", normalize=False, n_jobs=None,
+    ...                  random_state=None, verbose=False):
+    ...         self.n_select, self.n_neighbors, self.neighbors = n_select, n_neighbors, neighbors
+    ...         self.backend, self.normalize, self.n_jobs = backend, normalize, n_jobs
+    ...         self.random_state, self.verbose = random_state, verbose
+    ...     def _select(self, X, random_state):
+    ...         dist, _ = self._knn(X, seed=random_state.randint(2**31 - 1))
+    ...         return np.argsort(dist[:, -1], kind="stable")[: self.n_select]
+    >>> X = np.r_[np.zeros((5, 2)), [[10.0, 10.0]], 0.01 * np.arange(8).reshape(4, 2)]
+    >>> sel = Densest(n_select=2).fit(X)
+    >>> sel.selected_indices_.tolist(), sel.knn_graph_.shape
+    ([0, 1], (10, 10))
     """
 
     _parameter_constraints: dict = {**BaseSelector._parameter_constraints, **KNN_CONSTRAINTS}

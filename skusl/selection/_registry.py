@@ -14,6 +14,11 @@ from typing import Callable
 class SelectorSpec:
     """One selector of the registry.
 
+    Parameters
+    ----------
+    name, label, make, color, kind, fair
+        The attributes below, in this order (``kind`` and ``fair`` optional).
+
     Attributes
     ----------
     name : str
@@ -29,6 +34,15 @@ class SelectorSpec:
         library, benchmarks only) or ``"oracle"`` (uses labels).
     fair : bool
         False for oracles (they see the labels).
+
+    Examples
+    --------
+    >>> from skusl.selection import SELECTORS
+    >>> spec = SELECTORS["kmeans_closest"]
+    >>> spec.label, spec.kind, spec.fair
+    ('k-means closest', 'skusl', True)
+    >>> type(spec.make(5, 0, "exact")).__name__
+    'KMeansClosestSelector'
     """
 
     name: str
@@ -147,6 +161,15 @@ def make_selector(name, n_select, random_state=None, neighbors="auto"):
     -------
     selector : estimator
         Unfitted.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skusl.selection import RECOMMENDED, make_selector
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> selector = make_selector(RECOMMENDED, 10, random_state=0).fit(X)
+    >>> len(selector.selected_indices_)
+    10
     """
     if name not in SELECTORS:
         raise ValueError(f"unknown selector {name!r}; choose from {sorted(SELECTORS)}")

@@ -120,6 +120,9 @@ def test_plan_neighbors_boundaries(monkeypatch):
     from skusl import _plan
     from skusl.neighbors import _cells
 
+    # a fresh process: pynndescent not compiled yet (an earlier test in this
+    # process may have used it, which drops its compile cost from the plan)
+    monkeypatch.delitem(sys.modules, "pynndescent", raising=False)
     rate = 5e10
     assert _plan.plan_neighbors(1000, 128, 20, rate=rate, cores=2).method == "exact"
     # below IVF_MIN_CELLS cells ivf is no candidate, and pynndescent's compile
