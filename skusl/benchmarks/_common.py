@@ -1,5 +1,6 @@
 """Helpers shared by the benchmark commands: the shared data, synthetic sets, timing."""
 
+import json
 import os
 import resource
 import time
@@ -43,3 +44,35 @@ def timed(fn, *args, repeat=1, **kwargs):
 def peak_rss_mb():
     """Peak resident memory of this process so far, in MiB."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def read_jsonl(path, version):
+    """Records of an append-only JSON-lines cache written with ``version``.
+
+    Blank lines and a line cut by an interruption (not valid JSON) are
+    skipped, as are records of another cache version.
+    """
+    path = Path(path)
+    if not path.exists():
+        return []
+    records = []
+    for line in path.read_text().splitlines():
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if rec.get("version") == version:
+            records.append(rec)
+    return records
+
+
+def append_jsonl(path, rec):
+    """Append one record and flush it to disk (the cache survives a kill)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as fh:
+        fh.write(json.dumps(rec) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())

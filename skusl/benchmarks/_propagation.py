@@ -33,7 +33,6 @@ Finished cells are appended to ``<cache>/<dataset>.jsonl`` (default
 ``--report-only`` rewrites the report from the cache.
 """
 
-import json
 import os
 import platform
 import time
@@ -44,6 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
+from ._common import append_jsonl, read_jsonl
 
 #: Bump when a method or the protocol changes meaning: cached cells of another
 #: version are recomputed.
@@ -161,18 +161,11 @@ class Cache:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.cells = {}
         self.meta = None
-        if self.path.exists():
-            for line in self.path.read_text().splitlines():
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError:  # a line cut by an interruption
-                    continue
-                if rec.get("version") != CACHE_VERSION:
-                    continue
-                if rec.get("kind") == "graph":
-                    self.meta = rec
-                else:
-                    self.cells[self.key(rec)] = rec
+        for rec in read_jsonl(self.path, CACHE_VERSION):
+            if rec.get("kind") == "graph":
+                self.meta = rec
+            else:
+                self.cells[self.key(rec)] = rec
 
     @staticmethod
     def key(rec):
@@ -180,10 +173,7 @@ class Cache:
 
     def put(self, rec):
         rec["version"] = CACHE_VERSION
-        with open(self.path, "a") as fh:
-            fh.write(json.dumps(rec) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        append_jsonl(self.path, rec)
         if rec.get("kind") == "graph":
             self.meta = rec
         else:

@@ -17,7 +17,6 @@ Sets larger than ``max_samples`` rows (default 5 000) are subsampled once
 build dense n x n matrices.
 """
 
-import json
 import os
 import platform
 import time
@@ -33,6 +32,7 @@ from ..metrics import (class_balance, class_coverage, linear_probe_accuracy,
 from ..neighbors import PrecomputedKNN, kneighbors_graph
 from ..selection import SELECTORS as REGISTRY
 from ..selection import SelectorSpec
+from ._common import append_jsonl, read_jsonl
 from ._peers import PEERS, peers_available
 
 #: Bump when a selector or a metric changes meaning: cached cells of another
@@ -162,18 +162,13 @@ class CellCache:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.records = {}
         self.graph = None
-        if self.path.exists():
-            for line in self.path.read_text().splitlines():
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError:  # a line cut by an interruption
-                    continue
-                if rec.get("version") != CACHE_VERSION or rec.get("n_rows") != n_rows:
-                    continue
-                if rec.get("selector") == "__graph__":
-                    self.graph = rec
-                else:
-                    self.records[(rec["selector"], rec["budget"], rec["seed"])] = rec
+        for rec in read_jsonl(self.path, CACHE_VERSION):
+            if rec.get("n_rows") != n_rows:
+                continue
+            if rec.get("selector") == "__graph__":
+                self.graph = rec
+            else:
+                self.records[(rec["selector"], rec["budget"], rec["seed"])] = rec
 
     def get(self, key):
         return self.records.get(key)
@@ -199,10 +194,7 @@ class CellCache:
         sp.save_npz(self.graph_path, graph, compressed=False)
 
     def put(self, rec):
-        with open(self.path, "a") as fh:
-            fh.write(json.dumps(rec) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        append_jsonl(self.path, rec)
         if rec["selector"] == "__graph__":
             self.graph = rec
         else:

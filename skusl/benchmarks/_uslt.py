@@ -21,11 +21,12 @@ Example::
         --out docs/benchmarks/uslt.md
 """
 
-import json
 import time
 from pathlib import Path
 
 import numpy as np
+
+from ._common import append_jsonl, read_jsonl
 
 #: Bump when USLTClusterer's selection changes meaning (cached cells of other
 #: versions are recomputed).
@@ -80,13 +81,8 @@ class _Cache:
     def __init__(self, path):
         self.path = Path(path)
         self.cells = {}
-        if self.path.exists():
-            for line in self.path.read_text().splitlines():
-                if not line.strip():
-                    continue
-                rec = json.loads(line)
-                if rec.get("version") == VERSION:
-                    self.cells[self.key(rec)] = rec
+        for rec in read_jsonl(self.path, VERSION):
+            self.cells[self.key(rec)] = rec
 
     @staticmethod
     def key(rec):
@@ -96,9 +92,7 @@ class _Cache:
         return self.cells.get((dataset, method, labels_per_class, seed))
 
     def add(self, rec):
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a") as f:
-            f.write(json.dumps(rec) + "\n")
+        append_jsonl(self.path, rec)
         self.cells[self.key(rec)] = rec
 
 
