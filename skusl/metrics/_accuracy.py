@@ -10,16 +10,16 @@ protocol of the project's DESIGN.md (section 5) prescribes.
 from __future__ import annotations
 
 import warnings
-from typing import Literal, Optional, Union
+from typing import Literal, Optional
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import ArrayLike
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
 from .._validation import check_selection
 from ..neighbors import query_kneighbors
+from ..neighbors._graph import SparseGraph
 
 
 def _check_selection(X, y_true, selected_indices):
@@ -120,7 +120,7 @@ def linear_probe_accuracy(X: ArrayLike, y_true: ArrayLike, selected_indices: Arr
 
 def propagation_accuracy(X: ArrayLike, y_true: ArrayLike, selected_indices: ArrayLike, *,
                          n_neighbors: int = 3,
-                         graph: Optional[Union[sp.spmatrix, sp.sparray]] = None,
+                         graph: Optional[SparseGraph] = None,
                          method: Literal["hdl", "1nn"] = "hdl") -> float:
     """Accuracy of propagating the selected samples' labels over the kNN graph.
 

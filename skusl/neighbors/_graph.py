@@ -32,7 +32,9 @@ NeighborsOption = Union[Literal["auto", "exact", "approximate", "ivf"], Any]
 #: Type of the ``backend`` option.
 BackendOption = Literal["auto", "numpy", "numba", "cupy"]
 #: A SciPy sparse matrix or sparse array (any format).
-SparseGraph = Union[sp.spmatrix, sp.sparray]
+# scipy >= 1.11 has sparse arrays beside sparse matrices; 1.10 (the minimum
+# pyproject claims) only matrices
+SparseGraph = Union[sp.spmatrix, sp.sparray] if hasattr(sp, "sparray") else sp.spmatrix
 
 
 def _choose_method(neighbors, n_samples, n_features, n_neighbors=20, verbose=False):
