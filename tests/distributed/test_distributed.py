@@ -232,7 +232,11 @@ def test_usl_same_seed_same_selection(client, blobs, params, monkeypatch):
     assert np.array_equal(fitted["selected_indices_"], single.selected_indices_)
     assert np.array_equal(fitted["labels_"], single.labels_)
     assert np.array_equal(fitted["utility_"], single.utility_)
-    np.testing.assert_array_equal(fitted["regularizer_"], single.regularizer_)
+    # The regulariser sums inner products computed by BLAS on blocks of other
+    # shapes than the single machine's; some BLAS builds (numpy 1.24's) round
+    # those differently in the last float32 bits. The selection above is
+    # exact; the regulariser agrees to rounding.
+    np.testing.assert_allclose(fitted["regularizer_"], single.regularizer_, rtol=1e-5)
     assert (fitted["knn_graph_"] != single.knn_graph_).nnz == 0
     np.testing.assert_array_equal(fitted["prototypes_"], single.prototypes_)
 
