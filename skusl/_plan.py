@@ -98,6 +98,8 @@ class NeighborsPlan:
     memory_bytes: dict = field(default_factory=dict)
 
     def describe(self):
+        if not self.seconds:
+            return "no kNN graph"
         parts = [f"{m} ~{s:.0f} s, {self.memory_bytes[m] / 2**30:.2f} GiB"
                  for m, s in sorted(self.seconds.items(), key=lambda kv: kv[1])]
         return f"kNN graph: {self.method} (estimates: " + "; ".join(parts) + ")"
@@ -265,7 +267,8 @@ def plan_fit(n, d, k, *, n_clusters=0, reg_iter=0, itemsize=4, copies=1, method=
     Parameters
     ----------
     n, d, k : int
-        Samples, features, neighbours.
+        Samples, features, neighbours (``k=0``: the fit builds no kNN graph,
+        e.g. k-means closest).
     n_clusters : int
         K-Means clusters (0: no K-Means).
     reg_iter : int
@@ -283,13 +286,16 @@ def plan_fit(n, d, k, *, n_clusters=0, reg_iter=0, itemsize=4, copies=1, method=
     plan : FitPlan
     """
     rate = gemm_rate() if rate is None else float(rate)
-    nplan = plan_neighbors(n, d, k, rate=rate, cores=cores, available=available)
-    if method != "auto":
+    if k == 0:
+        nplan = NeighborsPlan("none", {}, {})
+    elif method == "auto":
+        nplan = plan_neighbors(n, d, k, rate=rate, cores=cores, available=available)
+    else:
         seconds = neighbors_seconds(n, d, k, rate=rate, cores=cores)
         memory = neighbors_memory(n, d, k, itemsize)
         nplan = NeighborsPlan(method, seconds, memory)
     input_bytes = n * d * itemsize
-    details = {"kNN": nplan.seconds[nplan.method]}
+    details = {"kNN": nplan.seconds[nplan.method]} if k else {}
     if n_clusters:
         from .selection._kmeans import SAMPLE_SIZE
 
@@ -299,7 +305,7 @@ def plan_fit(n, d, k, *, n_clusters=0, reg_iter=0, itemsize=4, copies=1, method=
     if reg_iter and n_clusters:
         details["regulariser"] = max(0, reg_iter - 1) * n * n_clusters * d / rate
     work = n * 8 * 8 if n_clusters else 0  # labels, utilities, scores (float64 / int64)
-    memory = (input_bytes * (1 + copies) + nplan.memory_bytes[nplan.method] + work
+    memory = (input_bytes * (1 + copies) + nplan.memory_bytes.get(nplan.method, 0) + work
               + min(n, 8192) * max(n_clusters, 1) * itemsize * 2)
     return FitPlan(nplan, int(memory), float(sum(details.values())), int(input_bytes),
                    details)
@@ -325,11 +331,12 @@ def check_memory(plan, available=None, *, flags=None):
     nplan = plan.neighbors
     others = [m for m in nplan.memory_bytes
               if m != nplan.method and nplan.memory_bytes[m] < nplan.memory_bytes[nplan.method]]
+    graph = [flags["k"]] if nplan.memory_bytes else []
     options = []
     if others:
         best = min(others, key=nplan.memory_bytes.get)
         options.append(flags["neighbors"].replace("ivf", best))
-    options += [flags["k"], flags["dask"]]
+    options += graph + [flags["dask"]]
     raise ValueError(
         f"this fit needs about {plan.memory_bytes / 2**30:.1f} GiB but "
         f"{available / 2**30:.1f} GiB are available ({plan.describe()}); use "

@@ -157,8 +157,19 @@ def _check_cupy(estimator, X, *, reset, name="X"):
     return cp.ascontiguousarray(X)
 
 
+#: Rows whose squared norm is within this many machine epsilons of 1 count
+#: as unit-norm already: float rounding of a normalised row (d of them
+#: summed) stays far below it, while no row that was not normalised lands
+#: there by chance.
+UNIT_NORM_TOL = 64
+
+
 def normalize_rows(X):
     """L2-normalise rows; all-zero rows stay zero (NumPy or CuPy).
+
+    When every row is unit-norm already (squared norm within
+    :data:`UNIT_NORM_TOL` epsilons of 1), ``X`` itself is returned, not a
+    copy: callers must not write into the result.
 
     Rows whose squared norm overflows or falls near the subnormal range
     (float64 values above ~1e154 or below ~1e-146, float32 above ~1e19 or
@@ -187,6 +198,10 @@ def normalize_rows(X):
         part = xp.ldexp(part, -exponent[:, None].astype(xp.int32))
         X[rows] = part
         sq[rows] = (part * part).sum(axis=1)
+    if bool(xp.all(xp.abs(sq - 1) <= UNIT_NORM_TOL * finfo.eps)):
+        # Already unit-norm (embeddings usually are): no (n, d) copy, so a
+        # memory-mapped input stays memory-mapped.
+        return X
     norms = sq ** 0.5
     norms[norms == 0] = 1
     return X / norms[:, None]

@@ -31,15 +31,46 @@ from pathlib import Path
 import numpy as np
 
 
-def write_synthetic(path, n, d, n_centers=50, seed=0, chunk=100_000):
-    """The ``synthetic`` mixture of the Dask benchmark, written in chunks; returns labels."""
+#: Data kinds of :func:`write_synthetic`.
+SYNTHETIC_KINDS = ("subspaces", "blobs")
+
+
+def write_synthetic(path, n, d, n_centers=50, seed=0, chunk=100_000, kind="blobs",
+                    intrinsic_dim=16):
+    """A unit-norm Gaussian mixture written in chunks to a ``.npy``; returns labels.
+
+    ``kind="blobs"``: the Dask benchmark's ``synthetic`` mixture, every class
+    an isotropic Gaussian in all ``d`` dimensions. Within a class the
+    pairwise distances then concentrate (intrinsic dimension ``d``): every
+    member is nearly as far as the nearest, which is the worst case for any
+    approximate search and unlike real embeddings. ``kind="subspaces"``:
+    every class spreads along its own random ``intrinsic_dim``-dimensional
+    subspace (plus a small isotropic noise), the low intrinsic dimension of
+    learned embeddings (tens of dimensions for image and text encoders), so
+    the kNN graph has structure inside each class too.
+    """
+    if kind not in SYNTHETIC_KINDS:
+        raise ValueError(f"kind must be one of {SYNTHETIC_KINDS}, got {kind!r}.")
     rng = np.random.RandomState(seed)
     centers = rng.standard_normal((n_centers, d))
     labels = rng.randint(n_centers, size=n)
+    if kind == "subspaces":
+        r = int(min(intrinsic_dim, d))
+        # Orthonormal bases; the spread (4 per axis, norm ~16) matches the
+        # blobs' radius (0.7 sqrt(512) ~ 16) so the classes are as separated.
+        bases = np.linalg.qr(rng.standard_normal((n_centers, d, r)))[0]
     out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(n, d))
     for s in range(0, n, chunk):
         e = min(n, s + chunk)
-        X = centers[labels[s:e]] + 0.7 * rng.standard_normal((e - s, d))
+        lab = labels[s:e]
+        if kind == "blobs":
+            X = centers[lab] + 0.7 * rng.standard_normal((e - s, d))
+        else:
+            z = 4.0 * rng.standard_normal((e - s, r))
+            X = centers[lab] + 0.1 * rng.standard_normal((e - s, d))
+            for c in np.unique(lab):  # one GEMM per class present in the chunk
+                rows = lab == c
+                X[rows] += z[rows] @ bases[c].T
         X /= np.linalg.norm(X, axis=1, keepdims=True)
         out[s:e] = X
     out.flush()

@@ -14,7 +14,7 @@ OUTPUT_FORMATS = (".csv",)
 
 
 def _k(value):
-    if value == "auto":
+    if value is None or value == "auto":
         return value
     try:
         k = int(value)
@@ -46,10 +46,12 @@ def register(subparsers):
                        "only one), .csv, .parquet; row i is sample i")
     label.add_argument("--labels", "-l", required=True,
                        help="CSV of index,label rows (a header line is allowed)")
-    label.add_argument("--k", type=str, default="auto",
-                       help="neighbours per sample, or 'auto' to choose it with AutoK "
-                       "(default auto: AutoK's held-out criterion; with one label per class "
-                       "it keeps the method's default k)")
+    label.add_argument("--k", type=str, default=None,
+                       help="neighbours per sample (default: the method's, 10 for rounds, "
+                       "the best on the propagation benchmark), or 'auto' to choose it "
+                       "with AutoK's held-out criterion (propagates once per k = 1..20: "
+                       "minutes at a million rows; with one label per class it keeps the "
+                       "method's default)")
     label.add_argument("--method", choices=["rounds", "hdl", "knn_dv"], default="rounds",
                        help="rounds (default: every labeled region grows one hop per "
                        "round), hdl (the paper's Algorithm 1) or the knn_dv baseline")
@@ -103,10 +105,15 @@ def run(args):
         raise about(labels_path, exc) from None
     from .select import plan_or_stop
 
-    plan_or_stop(X, 20 if k == "auto" else k, 0, getattr(args, "neighbors", "auto"),
+    from ..labeling._hdl import AUTO_K_MAX
+    from ..labeling._methods import DEFAULT_NEIGHBORS
+
+    method = getattr(args, "method", "rounds")
+    plan_k = AUTO_K_MAX if k == "auto" else (k or DEFAULT_NEIGHBORS[method])
+    plan_or_stop(X, plan_k, 0, getattr(args, "neighbors", "auto"),
                  args.quiet, copies=0)
     start = time.perf_counter()
-    hdl = HDLLabeler(n_neighbors=k, method=getattr(args, "method", "rounds"),
+    hdl = HDLLabeler(n_neighbors=k, method=method,
                      neighbors=getattr(args, "neighbors", "auto"),
                      random_state=args.seed, verbose=not args.quiet)
     try:

@@ -81,7 +81,9 @@ def run(args):
     selector = build_selector(args)
     params = selector.get_params()
     # The planner, before the heavy work: the chosen path's peak memory and time.
-    plan_or_stop(X, params.get("n_neighbors") or 20,
+    # Selectors without a kNN graph (k-means closest, random) plan none.
+    graph_k = (params.get("n_neighbors") or 20) if "n_neighbors" in params else 0
+    plan_or_stop(X, graph_k,
                  params.get("n_clusters") or (args.budget if "n_clusters" in params else 0),
                  args.neighbors, args.quiet, reg_iter=params.get("reg_iter") or 0)
     try:

@@ -173,13 +173,22 @@ def test_cli_prints_the_plan_and_stops_when_it_cannot_fit(tmp_path, monkeypatch,
     np.save(tmp_path / "X.npy", X)
     out = tmp_path / "sel.csv"
     assert main(["select", str(tmp_path / "X.npy"), "--budget", "5", "--out", str(out)]) == 0
-    assert "plan: peak memory" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    # The default (k-means closest) builds no kNN graph, and plans none.
+    assert "plan: peak memory" in err and "no kNN graph" in err
+    assert main(["select", str(tmp_path / "X.npy"), "--budget", "5", "--method", "usl",
+                 "--out", str(out)]) == 0
+    assert "kNN graph: exact" in capsys.readouterr().err
     monkeypatch.setattr(_plan, "available_memory", lambda: 1000)
-    assert main(["select", str(tmp_path / "X.npy"), "--budget", "5", "--out",
-                 str(tmp_path / "b.csv"), "-q"]) == 2
+    assert main(["select", str(tmp_path / "X.npy"), "--budget", "5", "--method", "usl",
+                 "--out", str(tmp_path / "b.csv"), "-q"]) == 2
     err = capsys.readouterr().err
     assert "GiB are available" in err and "--k" in err and "Dask" in err
     assert not (tmp_path / "b.csv").exists()
+    assert main(["select", str(tmp_path / "X.npy"), "--budget", "5", "--out",
+                 str(tmp_path / "b.csv"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "GiB are available" in err and "--k" not in err and "Dask" in err
 
 
 def test_pynndescent_logs_only_at_verbose_2(monkeypatch):
@@ -246,3 +255,23 @@ def test_memory_mapped_input_is_not_copied(tmp_path, monkeypatch):
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert peak < X.nbytes  # a copy of X (33 MB) alone would reach it
+
+
+def test_unit_norm_memory_map_stays_mapped_with_normalize(tmp_path):
+    # The default normalize=True: unit-norm rows (embeddings usually are) are
+    # not copied; rows that are not unit-norm still are normalised.
+    from skusl._validation import normalize_rows
+    from skusl.io import load_embeddings
+
+    X = np.random.default_rng(1).standard_normal((500, 64)).astype(np.float32)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    np.save(tmp_path / "X.npy", X)
+    Xm = load_embeddings(tmp_path / "X.npy")
+    assert normalize_rows(Xm) is Xm
+    scaled = 2 * X
+    Z = normalize_rows(scaled)
+    assert Z is not scaled
+    np.testing.assert_allclose(np.linalg.norm(Z, axis=1), 1, rtol=1e-6)
+    almost = X.copy()
+    almost[7] *= 1.001  # one row off: the whole matrix is normalised
+    assert normalize_rows(almost) is not almost
