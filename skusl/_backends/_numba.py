@@ -165,14 +165,23 @@ def _knn_block_kernel(S, sq_rows, sq_cols, row_offset, exclude_self, cap, out_d,
             out_i[r, t] = -1  # the driver rejects these (never a valid index)
 
 
+# The same kernel compiled without a parallel region, for callers that run
+# on one thread (``num_threads(1)``): no thread wake-ups per call, and safe to
+# call from several Python threads at once (the ivf search's cell workers).
+_knn_block_serial = njit(_KNN_SIGS, cache=True, nogil=True)(_knn_block_kernel.py_func)
+
+
 def knn_block(S, sq_rows, sq_cols, k, row_offset, exclude_self):
     """Numba twin of :func:`skusl._backends._numpy.knn_block` (same contract).
 
     ``S`` is read, not overwritten; each row is scanned once with a buffered
     threshold selection (quickselect compactions, then one stable sort of the
     k kept), O(n + k log k) per row instead of the heap's O(n + k log(n/k)
-    log k) sift-downs.
+    log k) sift-downs. Under ``num_threads(1)`` (per calling thread) the
+    serial compilation of the same kernel runs: same results.
     """
+    import numba
+
     S = np.ascontiguousarray(S)
     dtype = S.dtype
     b = S.shape[0]
@@ -180,7 +189,8 @@ def knn_block(S, sq_rows, sq_cols, k, row_offset, exclude_self):
     out_i = np.empty((b, k), dtype=np.int64)
     if k == 0:
         return out_d, out_i
-    _knn_block_kernel(S, np.ascontiguousarray(sq_rows, dtype=dtype),
+    kernel = _knn_block_serial if numba.get_num_threads() == 1 else _knn_block_kernel
+    kernel(S, np.ascontiguousarray(sq_rows, dtype=dtype),
                       np.ascontiguousarray(sq_cols, dtype=dtype),
                       int(row_offset), bool(exclude_self), _buffer_capacity(int(k)),
                       out_d, out_i)

@@ -138,9 +138,8 @@ def _search(X, probes, k, backend, progress):
     flat = probes[:, 1:].ravel()
     by_probe = np.argsort(flat, kind="stable")
     probe_bounds = np.searchsorted(flat[by_probe], np.arange(n_cells + 1))
-    with _one_thread(backend):
-        _search_cells(X, sq, k, n_probe, n_cells, by_home, home_bounds, by_probe,
-                      probe_bounds, kernels, cand_d, cand_i, progress)
+    _search_cells(X, sq, k, n_probe, n_cells, by_home, home_bounds, by_probe,
+                  probe_bounds, kernels, cand_d, cand_i, progress, _n_workers(backend))
     cand_d, cand_i = cand_d.reshape(n, -1), cand_i.reshape(n, -1)
     dist = np.empty((n, k), dtype=X.dtype)
     ind = np.empty((n, k), dtype=np.int64)
@@ -158,24 +157,36 @@ def _search(X, probes, k, backend, progress):
     return np.sqrt(np.maximum(dist, 0)), ind
 
 
-def _one_thread(backend):
-    # One Numba thread for the per-cell scans: each is a ~1 ms kernel, and a
-    # parallel region that short costs more in thread wake-ups and barriers
-    # than it saves (measured 96 ms per call on the shared, loaded machine;
-    # the GEMMs keep their BLAS threads).
-    import contextlib
-
+def _n_workers(backend):
+    # Cells are searched by one worker per core, each on one thread (BLAS and
+    # Numba): a cell's GEMM (~4k x 1000 x d) and top-k scan are too small to
+    # split across cores without the wake-ups and barriers costing more than
+    # they save (96 ms per parallel call measured on the loaded machine), but
+    # independent cells keep every core busy. The Numba kernels release the
+    # GIL; the NumPy twin does not everywhere, so it runs one cell at a time.
     if backend != "numba":
-        return contextlib.nullcontext()
-    return get_kernels("numba").num_threads(1)
+        return None
+    import numba
+
+    return max(1, numba.get_num_threads())
 
 
 def _search_cells(X, sq, k, n_probe, n_cells, by_home, home_bounds, by_probe, probe_bounds,
-                  kernels, cand_d, cand_i, progress):
-    for c in range(n_cells):
+                  kernels, cand_d, cand_i, progress, workers=None):
+    """Fill the candidates cell by cell; cells write disjoint (row, probe) slots.
+
+    ``workers=None``: one cell at a time, threads as set (the NumPy kernels);
+    an int: that many workers, each with one Numba thread.
+    """
+    import contextlib
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_limits
+
+    def one_cell(c):
         members = by_home[home_bounds[c]:home_bounds[c + 1]]
         if members.size == 0:
-            continue
+            return
         M = X[members]
         sq_m = sq[members]
         kk = min(k, members.size - 1)
@@ -192,8 +203,23 @@ def _search_cells(X, sq, k, n_probe, n_cells, by_home, home_bounds, by_probe, pr
                 d, i = kernels.knn_block(X[qr] @ M.T, sq[qr], sq_m, kq, 0, False)
                 cand_d[qr, rk, :kq] = d
                 cand_i[qr, rk, :kq] = members[i]
-        if progress is not None:
-            progress(1)
+
+    def worker(cells):
+        one_thread = contextlib.nullcontext() if workers is None else kernels.num_threads(1)
+        with one_thread:  # Numba's setting is per thread
+            for c in cells:
+                one_cell(c)
+                if progress is not None:
+                    progress(1)
+
+    cells = np.arange(n_cells)
+    if workers is None or workers == 1:
+        worker(cells)
+        return
+    # Round-robin shares (cells are of similar cost); BLAS on one thread each.
+    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
+        for future in [pool.submit(worker, cells[w::workers]) for w in range(workers)]:
+            future.result()
 
 
 def _merge(cand_d, cand_i, k):
