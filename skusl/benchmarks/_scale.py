@@ -140,7 +140,7 @@ def kmeans_quality(n=100_000, d=128, m=1000, seed=0):
     """Sampled fit (1:5 sample, as 200k of 1M) vs full Lloyd on the same n rows."""
     from sklearn.cluster import KMeans
 
-    from ..selection._kmeans import fit_kmeans
+    from ..neighbors._kmeans import fit_kmeans
     from ._dask import synthetic
 
     X = synthetic(n, d, seed=seed)

@@ -4,7 +4,7 @@ The partitioned all-neighbour scheme (as in partition-based builders such
 as FAISS's IVF used for all-pairs, or the "k-means tree" graph builders):
 
 1. ``n_cells`` centroids, fitted by the project's K-Means
-   (:func:`skusl.selection._kmeans.fit_kmeans`) on a seeded sample gathered
+   (:func:`skusl.neighbors._kmeans.fit_kmeans`) on a seeded sample gathered
    to the client;
 2. every row joins its ``n_probe`` nearest cells (the overlap: a point near a
    cell boundary is searched on both sides), found blockwise with the exact
@@ -179,7 +179,7 @@ def approximate_kneighbors(X, n_neighbors, *, random_state=None, cell_size=DEFAU
     from dask import delayed
     from sklearn.utils.validation import check_random_state
 
-    from ..selection._kmeans import fit_kmeans
+    from ..neighbors._kmeans import fit_kmeans
 
     da = require_dask()
     backend = _check_backend(backend)

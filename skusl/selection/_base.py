@@ -25,6 +25,7 @@ from sklearn.utils.validation import check_is_fitted, check_random_state
 
 from .._backends import BACKENDS, get_namespace, resolve_backend, to_host
 from .._backends._resolve import is_dask_array
+from .._upper import upper
 from .._validation import Count, check_embeddings, check_n_select, normalize_rows
 from ..neighbors import NEIGHBORS_METHODS, arrays_to_graph, kneighbors, query_kneighbors
 
@@ -156,9 +157,7 @@ class BaseSelector(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             if has_labeled:
                 raise ValueError("labeled= is not supported on a dask array; compute X "
                                  "(X.compute()) or select without labeled.")
-            from ..distributed import fit_selector
-
-            return fit_selector(self, X)
+            return upper("distributed").fit_selector(self, X)
         X = check_embeddings(self, X, allow_cupy=self._supports_cupy)
         check_n_select(self.n_select, X.shape[0])
         self.labeled_indices_ = check_labeled(labeled, X.shape[0], self.n_select)

@@ -4,7 +4,7 @@ import numpy as np
 
 from ..neighbors import query_kneighbors
 from ._base import SEED_MAX, BaseSelector
-from ._kmeans import fit_kmeans
+from ..neighbors._kmeans import fit_kmeans
 
 
 class KMeansClosestSelector(BaseSelector):

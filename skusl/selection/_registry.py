@@ -9,6 +9,8 @@ without a kNN graph). Adding a selector = one module + one entry here.
 from dataclasses import dataclass
 from typing import Callable
 
+from .._upper import upper
+
 
 @dataclass(frozen=True)
 class SelectorSpec:
@@ -114,9 +116,7 @@ def _usl_two_hop(n, seed, knn):
 
 
 def _uslt(n, seed, knn):
-    from ..deep import USLTClusterer
-
-    return USLTClusterer(n, neighbors=knn, random_state=seed)
+    return upper("deep").USLTClusterer(n, neighbors=knn, random_state=seed)
 
 
 _SPECS = [

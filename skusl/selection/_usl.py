@@ -8,7 +8,7 @@ from .._sklearn_compat import HasMethods, Interval, StrOptions
 from .._backends import BACKENDS, get_kernels, get_namespace, resolve_backend, to_host
 from ..neighbors import NEIGHBORS_METHODS, arrays_to_graph, kneighbors
 from ._base import BaseSelector
-from ._kmeans import fit_kmeans
+from ..neighbors._kmeans import fit_kmeans
 from ._usl_core import (density_utility, finalize_selection, regularized_selection,
                         two_hop_utility)
 

@@ -27,7 +27,7 @@ from skusl.neighbors import kneighbors as single_kneighbors  # noqa: E402
 from skusl.neighbors import kneighbors_graph as single_graph  # noqa: E402
 from skusl.neighbors import query_kneighbors  # noqa: E402
 from skusl.neighbors._exact import exact_kneighbors as single_exact  # noqa: E402
-from skusl.selection._kmeans import fit_kmeans as single_kmeans  # noqa: E402
+from skusl.neighbors._kmeans import fit_kmeans as single_kmeans  # noqa: E402
 
 
 @pytest.fixture(scope="module")
