@@ -176,8 +176,8 @@ class HDLLabeler(ClassifierMixin, BaseEstimator):
 
     References
     ----------
-    The HDL propagation and its kNN-DV baseline as described in DESIGN.md
-    section 2 of the skusl repository.
+    The HDL propagation and its kNN-DV baseline as described in the user
+    guide's labeling page (``docs/user_guide/labeling.rst``).
 
     Examples
     --------

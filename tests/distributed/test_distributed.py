@@ -351,6 +351,11 @@ def test_bad_input_names_the_fix(client, blobs):
     with pytest.raises(ValueError, match="kNN estimator cannot run on the cluster"):
         distributed.fit_selector(USLSelector(neighbors=KNeighborsTransformer()),
                                  _dask(blobs[0], 300))
+    with pytest.raises(ValueError, match="'ivf' is the single-machine cell search"):
+        distributed.fit_selector(USLSelector(neighbors="ivf"), _dask(blobs[0], 300))
+    from skusl.neighbors import NEIGHBORS_METHODS
+
+    assert distributed.NEIGHBORS_METHODS == tuple(m for m in NEIGHBORS_METHODS if m != "ivf")
     with pytest.raises(ValueError, match="KCenterGreedySelector has no distributed path"):
         from skusl import KCenterGreedySelector
 
