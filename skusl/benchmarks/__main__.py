@@ -89,7 +89,8 @@ def build_parser():
     parser = argparse.ArgumentParser(prog="python -m skusl.benchmarks",
                                      description="skusl benchmarks")
     sub = parser.add_subparsers(dest="command", required=True)
-    q = sub.add_parser("quality", help="selection quality protocol (docs/user_guide/benchmarks.rst)")
+    q = sub.add_parser("quality",
+                       help="selection quality protocol (docs/user_guide/benchmarks.rst)")
     q.add_argument("--data", required=True, help="folder of .npz datasets (X, y)")
     q.add_argument("--out", required=True, help="report folder (cache in OUT/cache)")
     q.add_argument("--datasets", nargs="+", default=None,

@@ -24,14 +24,7 @@ import warnings
 
 import numpy as np
 
-
-def synthetic(n, d, n_centers=50, seed=0):
-    """Unit-norm Gaussian mixture (the CPU benchmarks' stand-in for embeddings)."""
-    rng = np.random.RandomState(seed)
-    centers = rng.standard_normal((n_centers, d))
-    X = centers[rng.randint(n_centers, size=n)] + 0.7 * rng.standard_normal((n, d))
-    X /= np.linalg.norm(X, axis=1, keepdims=True)
-    return X.astype(np.float32)
+from ._common import synthetic
 
 
 def _best(fn, repeats, client=None):
@@ -165,32 +158,25 @@ def run(n=40_000, d=128, k=20, n_select=100, chunk_rows=5000, repeats=1, data=No
         "seconds (plus the client's), so the last column is the speed-up a second "
         "core or machine brings; the measured wall-clock ratio is given beside it.",
         "",
-        "## Wall clock (s)",
-        "",
-        "| step | single machine, 1 thread | single machine, 2 threads | Dask, 1 worker "
-        "| Dask, 2 workers | 2 workers vs 1 |",
-        "|---|---|---|---|---|---|",
     ]
-    for name, key in steps:
-        one = wall(single[1][key]) if key in single[1] else "-"
-        two = wall(single[2][key]) if key in single[2] else "-"
-        lines.append(f"| {name} | {one} | {two} | {wall(cluster[1][key])} | "
-                     f"{wall(cluster[2][key])} | {speedup(key, 'wall')} |")
+    tables = [("Wall clock (s)", wall, "wall", "2 workers vs 1"),
+              ("CPU seconds (client process / each worker)", cpu, "cpu",
+               "2 workers vs 1 (busiest worker)")]
+    for title, fmt, measure, ratio in tables:
+        lines += [
+            f"## {title}",
+            "",
+            "| step | single machine, 1 thread | single machine, 2 threads | Dask, 1 worker "
+            f"| Dask, 2 workers | {ratio} |",
+            "|---|---|---|---|---|---|",
+        ]
+        for name, key in steps:
+            one = fmt(single[1][key]) if key in single[1] else "-"
+            two = fmt(single[2][key]) if key in single[2] else "-"
+            lines.append(f"| {name} | {one} | {two} | {fmt(cluster[1][key])} | "
+                         f"{fmt(cluster[2][key])} | {speedup(key, measure)} |")
+        lines.append("")
     lines += [
-        "",
-        "## CPU seconds (client process / each worker)",
-        "",
-        "| step | single machine, 1 thread | single machine, 2 threads | Dask, 1 worker "
-        "| Dask, 2 workers | 2 workers vs 1 (busiest worker) |",
-        "|---|---|---|---|---|---|",
-    ]
-    for name, key in steps:
-        one = cpu(single[1][key]) if key in single[1] else "-"
-        two = cpu(single[2][key]) if key in single[2] else "-"
-        lines.append(f"| {name} | {one} | {two} | {cpu(cluster[1][key])} | "
-                     f"{cpu(cluster[2][key])} | {speedup(key, 'cpu')} |")
-    lines += [
-        "",
         "Checks (same seed, same result):",
         "",
         f"- exact graph identical to the single-machine graph: 1 worker "

@@ -118,7 +118,7 @@ def knn_vs_faiss(n, d=128, k=20):
     import faiss
 
     from ..neighbors import kneighbors
-    from ._dask import synthetic
+    from ._common import synthetic
 
     X = synthetic(n, d)
     kneighbors(X[:3000], k, neighbors="exact")  # load the compiled kernels
@@ -141,7 +141,7 @@ def kmeans_quality(n=100_000, d=128, m=1000, seed=0):
     from sklearn.cluster import KMeans
 
     from ..neighbors._kmeans import fit_kmeans
-    from ._dask import synthetic
+    from ._common import synthetic
 
     X = synthetic(n, d, seed=seed)
     t = time.perf_counter()
