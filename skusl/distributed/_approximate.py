@@ -31,15 +31,8 @@ approximate graph (pynndescent): same seed, same graph, on any cluster.
 import numpy as np
 
 from ..neighbors import _exact
-from ._dask import (
-    compute,
-    from_row_blocks,
-    holds_persisted,
-    persist,
-    require_dask,
-    row_blocks,
-    row_offsets,
-)
+from ._dask import (compute, from_row_blocks, holds_persisted, persist, require_dask,
+                    row_blocks, row_offsets)
 from ._exact import _check_backend, _sq_norms, _to_distances, nearest_rows, pair_topk, query_topk
 
 #: Rows per cell before the overlap (each cell then holds about n_probe times this).

@@ -40,15 +40,8 @@ from .._backends import get_kernels, resolve_backend
 from .._backends._numpy import sort_rows
 from ..neighbors import _exact
 from ..neighbors._graph import _threads
-from ._dask import (
-    compute,
-    from_row_blocks,
-    holds_persisted,
-    persist,
-    require_dask,
-    row_blocks,
-    row_offsets,
-)
+from ._dask import (compute, from_row_blocks, holds_persisted, persist, require_dask,
+                    row_blocks, row_offsets)
 
 #: Row-block results merged per task in the top-k reduction tree.
 MERGE_FAN_IN = 8

@@ -135,6 +135,31 @@ def fallback_classes(dist, ind, codes, features=None):
     return fb
 
 
+def propagation_state(dist, ind, codes, n_classes):
+    """The arrays HDL and the rounds start from, ready for their Numba kernels.
+
+    Returns
+    -------
+    lab : ndarray of int64, shape (n,)
+        A copy of ``codes`` (-1 unlabeled), labeled in place by the kernel.
+    ind : ndarray of int64, shape (n, k)
+    w : ndarray of shape (n, k)
+        :func:`similarity` of ``dist``.
+    level : ndarray of int64, shape (n,)
+        All -1.
+    shares : ndarray of float64, shape (n, n_classes)
+        One-hot for the labeled samples, zero elsewhere.
+    """
+    lab = np.ascontiguousarray(codes, dtype=np.int64).copy()
+    ind = np.ascontiguousarray(ind, dtype=np.int64)
+    w = np.ascontiguousarray(similarity(dist))
+    level = np.full(lab.shape[0], -1, dtype=np.int64)
+    shares = np.zeros((lab.shape[0], n_classes), dtype=np.float64)
+    labeled = np.flatnonzero(lab >= 0)
+    shares[labeled, lab[labeled]] = 1.0
+    return lab, ind, w, level, shares
+
+
 def hdl_labels(dist, ind, codes, n_classes, features=None):
     """Run HDL on a kNN graph given as (n, k) arrays.
 
@@ -159,15 +184,10 @@ def hdl_labels(dist, ind, codes, n_classes, features=None):
     """
     from ._hdl_numba import hdl_propagate
 
-    n = codes.shape[0]
-    lab = np.ascontiguousarray(codes, dtype=np.int64).copy()
-    ind = np.ascontiguousarray(ind, dtype=np.int64)
-    w = np.ascontiguousarray(similarity(dist))
+    lab, ind, w, level, shares = propagation_state(dist, ind, codes, n_classes)
+    n = lab.shape[0]
     n_unlabeled = int((lab < 0).sum())
     order = np.empty(n_unlabeled, dtype=np.int64)
-    level = np.full(n, -1, dtype=np.int64)
-    shares = np.zeros((n, n_classes), dtype=np.float64)
-    shares[np.flatnonzero(lab >= 0), lab[lab >= 0]] = 1.0
     fb = np.zeros(n, dtype=np.int64)
     pos, n_fallback = hdl_propagate(ind, w, lab, n_classes, fb, False, order, level,
                                     shares, 0)
