@@ -24,7 +24,7 @@ import warnings
 
 import numpy as np
 
-from ._common import synthetic
+from ._common import add_size_arguments, synthetic, write_report
 
 
 def _best(fn, repeats, client=None):
@@ -203,10 +203,7 @@ def run(n=40_000, d=128, k=20, n_select=100, chunk_rows=5000, repeats=1, data=No
 
 def register(subparsers):
     p = subparsers.add_parser("dask", help="the Dask path: 1 vs 2 workers on this machine")
-    p.add_argument("--out", required=True, help="Markdown file to write")
-    p.add_argument("--n", type=int, default=40_000)
-    p.add_argument("--d", type=int, default=128)
-    p.add_argument("--k", type=int, default=20)
+    add_size_arguments(p, n=40_000)
     p.add_argument("--n-select", type=int, default=100)
     p.add_argument("--chunk-rows", type=int, default=5000)
     p.add_argument("--repeats", type=int, default=1)
@@ -215,11 +212,6 @@ def register(subparsers):
 
 
 def main(args):
-    from pathlib import Path
-
     report = run(n=args.n, d=args.d, k=args.k, n_select=args.n_select,
                  chunk_rows=args.chunk_rows, repeats=args.repeats, data=args.data)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(report)
-    print(report)
-    return 0
+    return write_report(args.out, report)

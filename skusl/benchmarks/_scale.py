@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._common import synthetic, write_report
+
 
 def write_synthetic(path, n, d, n_centers=50, seed=0, chunk=100_000):
     """The ``synthetic`` mixture of the Dask benchmark, written in chunks; returns labels."""
@@ -118,7 +120,6 @@ def knn_vs_faiss(n, d=128, k=20):
     import faiss
 
     from ..neighbors import kneighbors
-    from ._common import synthetic
 
     X = synthetic(n, d)
     kneighbors(X[:3000], k, neighbors="exact")  # load the compiled kernels
@@ -141,7 +142,6 @@ def kmeans_quality(n=100_000, d=128, m=1000, seed=0):
     from sklearn.cluster import KMeans
 
     from ..neighbors._kmeans import fit_kmeans
-    from ._common import synthetic
 
     X = synthetic(n, d, seed=seed)
     t = time.perf_counter()
@@ -227,10 +227,7 @@ def main(args):
         km = kmeans_quality(n, d, m)
         print(km, flush=True)
     report = _report(e2e, knn, km, [r for kind, r in sections if kind == "selector"])
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(report)
-    print(report)
-    return 0
+    return write_report(args.out, report)
 
 
 def _gb(b):

@@ -11,6 +11,8 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
+from ..neighbors._graph import smallest_per_row
+
 #: Similarity of a neighbour at distance ``d`` is ``1 / (d + SIM_EPS)``: scale
 #: free in its ranking, finite for duplicates (``d = 0``).
 SIM_EPS = 1e-12
@@ -87,12 +89,8 @@ def rows_to_arrays(graph, n_neighbors, n_columns):
             f"distances, but n_neighbors={n_neighbors} are needed; query more "
             "neighbours of the training samples."
         )
-    order = np.lexsort((col, data, row))
-    row, col, data = row[order], col[order], data[order]
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
-    keep = (np.arange(row.size) - starts[row]) < n_neighbors
-    return (data[keep].reshape(n, n_neighbors).astype(np.float64),
-            col[keep].reshape(n, n_neighbors))
+    dist, ind = smallest_per_row(row, col, data, counts, n_neighbors)
+    return dist.astype(np.float64), ind
 
 
 def fallback_classes(dist, ind, codes, features=None):

@@ -402,14 +402,22 @@ def graph_to_arrays(graph: SparseGraph,
             f"the sample itself, but n_neighbors={n_neighbors} are needed; build "
             "the graph with more neighbours or lower n_neighbors."
         )
+    return sort_rows(*smallest_per_row(row, col, data, counts, n_neighbors))
+
+
+def smallest_per_row(row, col, data, counts, n_neighbors):
+    """The ``n_neighbors`` smallest entries of each row of a graph given as COO arrays.
+
+    ``counts`` holds the entries per row (every row has at least
+    ``n_neighbors``); ties by the smaller column. Returns ``(dist, ind)`` of
+    shape ``(n_rows, n_neighbors)``, sorted by (distance, column).
+    """
     order = np.lexsort((col, data, row))
     row, col, data = row[order], col[order], data[order]
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    rank = np.arange(row.size) - starts[row]
-    keep = rank < n_neighbors
-    dist = data[keep].reshape(n, n_neighbors)
-    ind = col[keep].reshape(n, n_neighbors)
-    return sort_rows(dist, ind)
+    keep = (np.arange(row.size) - starts[row]) < n_neighbors
+    n = counts.shape[0]
+    return data[keep].reshape(n, n_neighbors), col[keep].reshape(n, n_neighbors)
 
 
 def _check_graph_entries(graph, row, col, data, n):

@@ -84,8 +84,9 @@ def support(selected_indices, n_samples, indices=False):
 class BaseSelector(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Base class for sample selectors (not for direct use).
 
-    Subclasses define ``n_select``, ``normalize`` and ``random_state``
-    parameters and implement ``_select(X, random_state)``, which receives
+    Subclasses have ``n_select``, ``normalize`` and ``random_state``
+    parameters (this class's ``__init__`` takes just those; a subclass with
+    more defines its own) and implement ``_select(X, random_state)``, which receives
     the validated, preprocessed training matrix and returns the selected
     indices (best first); it may set further fitted attributes.
 
@@ -122,6 +123,11 @@ class BaseSelector(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         "normalize": ["boolean"],
         "random_state": ["random_state"],
     }
+
+    def __init__(self, n_select=10, *, normalize=True, random_state=None):
+        self.n_select = n_select
+        self.normalize = normalize
+        self.random_state = random_state
 
     def _preprocess(self, X):
         return normalize_rows(X) if self.normalize else X
