@@ -145,3 +145,15 @@ def test_the_upward_hand_off_names_a_higher_package(name):
     assert upper(name).__name__ == f"skusl.{name}"
     with pytest.raises(ValueError, match="hands work to"):
         upper("selection")
+
+
+def test_lower_layers_load_no_higher_one():
+    import subprocess
+    import sys
+
+    code = ("import sys, skusl.selection, skusl.neighbors, skusl.labeling, "
+            "skusl.model_selection; print(sorted(m for m in ('skusl.distributed', "
+            "'skusl.deep', 'dask', 'torch') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT.parent).stdout
+    assert out.strip() == "[]"
