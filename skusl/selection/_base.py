@@ -90,6 +90,15 @@ class BaseSelector(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     the validated, preprocessed training matrix and returns the selected
     indices (best first); it may set further fitted attributes.
 
+    Parameters
+    ----------
+    n_select : int, default=10
+        Annotation budget: the number of samples to select.
+    normalize : bool, default=True
+        L2-normalise features first.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the selection. Same seed, same selection.
+
     Examples
     --------
     A selector that picks the samples of largest norm:
@@ -281,6 +290,12 @@ class BaseKNNSelector(BaseSelector):
     Owns the shared step seed -> kNN arrays -> ``knn_graph_``: subclasses
     define ``n_neighbors``, ``neighbors``, ``backend``, ``n_jobs`` and
     ``verbose`` (:data:`KNN_CONSTRAINTS`) and call :meth:`_knn`.
+
+    Parameters
+    ----------
+    n_select, normalize, random_state
+        As :class:`BaseSelector`, whose ``__init__`` this class keeps; a
+        subclass defines its own with the kNN parameters above.
 
     Examples
     --------
