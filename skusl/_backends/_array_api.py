@@ -19,6 +19,21 @@ a library may pick:
 Kernels do no validation (arrays in, arrays out).
 """
 
+from functools import partial
+
+
+def bind(xp, *names):
+    """This module's kernels ``names`` bound to the namespace ``xp``, docstrings kept.
+
+    Returns one callable per name, in order (what a backend module exports).
+    """
+    bound = []
+    for name in names:
+        kernel = partial(globals()[name], xp)
+        kernel.__doc__ = globals()[name].__doc__
+        bound.append(kernel)
+    return bound
+
 
 def knn_block(xp, S, sq_rows, sq_cols, k, row_offset, exclude_self):
     """Keep the ``k`` smallest squared distances of each row of a GEMM block.

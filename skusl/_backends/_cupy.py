@@ -16,7 +16,6 @@ top-k RawKernel is the next step where the GPU top-k dominates.
 """
 
 import contextlib
-from functools import partial
 
 import cupy
 import numpy as np
@@ -29,14 +28,8 @@ def array_namespace():
     return cupy
 
 
-knn_block = partial(_array_api.knn_block, cupy)
-knn_block.__doc__ = _array_api.knn_block.__doc__
-regularizer_block = partial(_array_api.regularizer_block, cupy)
-regularizer_block.__doc__ = _array_api.regularizer_block.__doc__
-cluster_argmax = partial(_array_api.cluster_argmax, cupy)
-cluster_argmax.__doc__ = _array_api.cluster_argmax.__doc__
-sort_rows = partial(_array_api.sort_rows, cupy)
-sort_rows.__doc__ = _array_api.sort_rows.__doc__
+knn_block, regularizer_block, cluster_argmax, sort_rows = _array_api.bind(
+    cupy, "knn_block", "regularizer_block", "cluster_argmax", "sort_rows")
 
 
 def to_device(a):

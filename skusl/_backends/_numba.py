@@ -104,12 +104,13 @@ def _count_below(row, sq_cols, sr, thr):
     return below
 
 
-_KNN_SIGS = [
-    "void(float32[:, ::1], float32[::1], float32[::1], int64, boolean, int64, "
-    "float32[:, ::1], int64[:, ::1])",
-    "void(float64[:, ::1], float64[::1], float64[::1], int64, boolean, int64, "
-    "float64[:, ::1], int64[:, ::1])",
-]
+def _float_sigs(template):
+    """A kernel's two signatures: ``template`` with ``{f}`` as float32, then float64."""
+    return [template.format(f=f) for f in ("float32", "float64")]
+
+
+_KNN_SIGS = _float_sigs("void({f}[:, ::1], {f}[::1], {f}[::1], int64, boolean, "
+                         "int64, {f}[:, ::1], int64[:, ::1])")
 
 
 @njit(_KNN_SIGS, parallel=True, cache=True, nogil=True)
@@ -197,12 +198,8 @@ def knn_block(S, sq_rows, sq_cols, k, row_offset, exclude_self):
     return out_d, out_i
 
 
-_TILE_SIGS = [
-    "void(float32[:, ::1], float32[::1], float32[::1], int64, int64, int64, "
-    "float32[:, ::1], int64[:, ::1], int64[::1], float32[::1], float32[:, ::1])",
-    "void(float64[:, ::1], float64[::1], float64[::1], int64, int64, int64, "
-    "float64[:, ::1], int64[:, ::1], int64[::1], float64[::1], float64[:, ::1])",
-]
+_TILE_SIGS = _float_sigs("void({f}[:, ::1], {f}[::1], {f}[::1], int64, int64, int64, "
+                          "{f}[:, ::1], int64[:, ::1], int64[::1], {f}[::1], {f}[:, ::1])")
 
 
 @njit(_TILE_SIGS, parallel=True, cache=True, nogil=True)
@@ -320,12 +317,8 @@ def num_threads(n_jobs):
         numba.set_num_threads(previous)
 
 
-_REG_SIGS = [
-    "void(float32[:, ::1], float32[::1], float32[::1], int64[::1], int64, float64, "
-    "float32, float64[::1])",
-    "void(float64[:, ::1], float64[::1], float64[::1], int64[::1], int64, float64, "
-    "float64, float64[::1])",
-]
+_REG_SIGS = _float_sigs("void({f}[:, ::1], {f}[::1], {f}[::1], int64[::1], "
+                         "int64, float64, {f}, float64[::1])")
 
 
 @njit(cache=True, inline="always")

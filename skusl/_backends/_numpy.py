@@ -6,7 +6,6 @@ backend runs on the GPU is exercised on the CPU by every test.
 """
 
 import contextlib
-from functools import partial
 
 import numpy as np
 
@@ -18,18 +17,8 @@ def array_namespace():
     return np
 
 
-knn_block = partial(_array_api.knn_block, np)
-knn_block.__doc__ = _array_api.knn_block.__doc__
-regularizer_block = partial(_array_api.regularizer_block, np)
-regularizer_block.__doc__ = _array_api.regularizer_block.__doc__
-cluster_argmax = partial(_array_api.cluster_argmax, np)
-cluster_argmax.__doc__ = _array_api.cluster_argmax.__doc__
-
-TopK = partial(_array_api.TopK, np)
-TopK.__doc__ = _array_api.TopK.__doc__
-
-sort_rows = partial(_array_api.sort_rows, np)
-sort_rows.__doc__ = _array_api.sort_rows.__doc__
+knn_block, regularizer_block, cluster_argmax, TopK, sort_rows = _array_api.bind(
+    np, "knn_block", "regularizer_block", "cluster_argmax", "TopK", "sort_rows")
 
 
 def to_device(a):

@@ -1,7 +1,7 @@
 """Benchmarks that regenerate the project's reported figures.
 
 ``python -m skusl.benchmarks quality --data DIR --out docs/benchmarks/quality/``
-runs the evaluation protocol of DESIGN.md section 5 (see
+runs the evaluation protocol of ``docs/user_guide/benchmarks.rst`` (see
 :func:`run_quality`) and writes a Markdown report with accuracy-vs-budget
 plots.
 """

@@ -1,21 +1,23 @@
 """Command line: ``python -m skusl.benchmarks quality --data DIR --out DIR``.
 
+``DATA`` is a folder of ``.npz`` datasets (``X``, ``y``).
+
 Examples
 --------
 All datasets (subsampled to 5k rows), every selector of the registry and
 scikit-activeml's peers, budgets 1/2/4/10 per class, 5 seeds::
 
-    python -m skusl.benchmarks quality --data ../shared/data --out docs/benchmarks/quality/
+    python -m skusl.benchmarks quality --data DATA --out docs/benchmarks/quality/
 
 The issue-2 subset::
 
-    python -m skusl.benchmarks quality --data ../shared/data --out /tmp/issue2 \\
+    python -m skusl.benchmarks quality --data DATA --out /tmp/issue2 \\
         --datasets fashion20k_pixels rt13k_minilm --budgets 1 4 \\
         --selectors usl random kmeans_closest
 
 The documented search around USL's defaults (one factor at a time)::
 
-    python -m skusl.benchmarks usl-search --data ../shared/data \\
+    python -m skusl.benchmarks usl-search --data DATA \\
         --out docs/benchmarks/quality/usl_search.md --datasets digits1797_pixels rt13k_minilm
 
 The exact kNN's precision guards (recall on cancellation-prone float32 data,
@@ -39,23 +41,23 @@ The measurement commands keep their own options (``--help`` lists them)::
 Label propagation (rounds, HDL, kNN-DV, LabelSpreading, LabelPropagation;
 add ``--scale`` for the 1M-row graph)::
 
-    python -m skusl.benchmarks propagation --data ../shared/data \\
+    python -m skusl.benchmarks propagation --data DATA \\
         --out docs/benchmarks/propagation.md --scale
 
 USL-T beside USL and random, 1 label per class, 5 seeds (needs torch)::
 
-    python -m skusl.benchmarks uslt --data ../shared/data --out docs/benchmarks/uslt.md
+    python -m skusl.benchmarks uslt --data DATA --out docs/benchmarks/uslt.md
 
 MaxHerding against scikit-activeml's at 10k rows (and once at 1M x 128)::
 
-    python -m skusl.benchmarks maxherding --data ../shared/data \\
+    python -m skusl.benchmarks maxherding --data DATA \\
         --out docs/benchmarks/maxherding.md --million
 
 Millions of rows (issue 13): end to end through the CLI in fresh processes,
 exact kNN against faiss, sampled K-Means, every selector at 1M x 128::
 
     python -m skusl.benchmarks scale --out docs/benchmarks/scale.md \\
-        --kmeans 100000:128:1000 --real ../shared/data/mnist70k_pca100.npz \\
+        --kmeans 100000:128:1000 --real DATA/mnist70k_pca100.npz \\
         --selectors USLSelector
 
 An interrupted run continues from ``<out>/cache``; ``--report-only`` rewrites
@@ -87,7 +89,8 @@ def build_parser():
     parser = argparse.ArgumentParser(prog="python -m skusl.benchmarks",
                                      description="skusl benchmarks")
     sub = parser.add_subparsers(dest="command", required=True)
-    q = sub.add_parser("quality", help="selection quality protocol (DESIGN.md section 5)")
+    q = sub.add_parser("quality",
+                       help="selection quality protocol (docs/user_guide/benchmarks.rst)")
     q.add_argument("--data", required=True, help="folder of .npz datasets (X, y)")
     q.add_argument("--out", required=True, help="report folder (cache in OUT/cache)")
     q.add_argument("--datasets", nargs="+", default=None,

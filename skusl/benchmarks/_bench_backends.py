@@ -118,7 +118,7 @@ def bench_knn(X, k, backends):
 
 
 def bench_regularizer(X, k, backends, n_select=40, seed=0):
-    from skusl.selection._kmeans import fit_kmeans
+    from skusl.neighbors._kmeans import fit_kmeans
 
     dist, _ = kneighbors(X, k, neighbors="exact", backend="numba")
     utility = density_utility(dist.astype(np.float64) ** 2)

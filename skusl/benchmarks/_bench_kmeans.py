@@ -18,7 +18,7 @@ from sklearn.cluster import BisectingKMeans, KMeans, MiniBatchKMeans
 from ._common import load_shared, synthetic, timed
 
 from ..neighbors import kneighbors
-from ..selection._kmeans import make_kmeans
+from ..neighbors._kmeans import make_kmeans
 
 
 def candidates(m, seed):

@@ -76,3 +76,20 @@ def append_jsonl(path, rec):
         fh.write(json.dumps(rec) + "\n")
         fh.flush()
         os.fsync(fh.fileno())
+
+
+def add_size_arguments(parser, n, d=128, k=20):
+    """The benchmark commands' common options: ``--out`` (Markdown) and the sizes."""
+    parser.add_argument("--out", required=True, help="Markdown file to write")
+    parser.add_argument("--n", type=int, default=n)
+    parser.add_argument("--d", type=int, default=d)
+    parser.add_argument("--k", type=int, default=k)
+
+
+def write_report(out, report):
+    """Write the Markdown ``report`` to ``out`` (folders made) and print it; returns 0."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(report)
+    print(report)
+    return 0

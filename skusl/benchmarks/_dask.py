@@ -24,14 +24,7 @@ import warnings
 
 import numpy as np
 
-
-def synthetic(n, d, n_centers=50, seed=0):
-    """Unit-norm Gaussian mixture (the CPU benchmarks' stand-in for embeddings)."""
-    rng = np.random.RandomState(seed)
-    centers = rng.standard_normal((n_centers, d))
-    X = centers[rng.randint(n_centers, size=n)] + 0.7 * rng.standard_normal((n, d))
-    X /= np.linalg.norm(X, axis=1, keepdims=True)
-    return X.astype(np.float32)
+from ._common import add_size_arguments, synthetic, write_report
 
 
 def _best(fn, repeats, client=None):
@@ -165,32 +158,25 @@ def run(n=40_000, d=128, k=20, n_select=100, chunk_rows=5000, repeats=1, data=No
         "seconds (plus the client's), so the last column is the speed-up a second "
         "core or machine brings; the measured wall-clock ratio is given beside it.",
         "",
-        "## Wall clock (s)",
-        "",
-        "| step | single machine, 1 thread | single machine, 2 threads | Dask, 1 worker "
-        "| Dask, 2 workers | 2 workers vs 1 |",
-        "|---|---|---|---|---|---|",
     ]
-    for name, key in steps:
-        one = wall(single[1][key]) if key in single[1] else "-"
-        two = wall(single[2][key]) if key in single[2] else "-"
-        lines.append(f"| {name} | {one} | {two} | {wall(cluster[1][key])} | "
-                     f"{wall(cluster[2][key])} | {speedup(key, 'wall')} |")
+    tables = [("Wall clock (s)", wall, "wall", "2 workers vs 1"),
+              ("CPU seconds (client process / each worker)", cpu, "cpu",
+               "2 workers vs 1 (busiest worker)")]
+    for title, fmt, measure, ratio in tables:
+        lines += [
+            f"## {title}",
+            "",
+            "| step | single machine, 1 thread | single machine, 2 threads | Dask, 1 worker "
+            f"| Dask, 2 workers | {ratio} |",
+            "|---|---|---|---|---|---|",
+        ]
+        for name, key in steps:
+            one = fmt(single[1][key]) if key in single[1] else "-"
+            two = fmt(single[2][key]) if key in single[2] else "-"
+            lines.append(f"| {name} | {one} | {two} | {fmt(cluster[1][key])} | "
+                         f"{fmt(cluster[2][key])} | {speedup(key, measure)} |")
+        lines.append("")
     lines += [
-        "",
-        "## CPU seconds (client process / each worker)",
-        "",
-        "| step | single machine, 1 thread | single machine, 2 threads | Dask, 1 worker "
-        "| Dask, 2 workers | 2 workers vs 1 (busiest worker) |",
-        "|---|---|---|---|---|---|",
-    ]
-    for name, key in steps:
-        one = cpu(single[1][key]) if key in single[1] else "-"
-        two = cpu(single[2][key]) if key in single[2] else "-"
-        lines.append(f"| {name} | {one} | {two} | {cpu(cluster[1][key])} | "
-                     f"{cpu(cluster[2][key])} | {speedup(key, 'cpu')} |")
-    lines += [
-        "",
         "Checks (same seed, same result):",
         "",
         f"- exact graph identical to the single-machine graph: 1 worker "
@@ -217,10 +203,7 @@ def run(n=40_000, d=128, k=20, n_select=100, chunk_rows=5000, repeats=1, data=No
 
 def register(subparsers):
     p = subparsers.add_parser("dask", help="the Dask path: 1 vs 2 workers on this machine")
-    p.add_argument("--out", required=True, help="Markdown file to write")
-    p.add_argument("--n", type=int, default=40_000)
-    p.add_argument("--d", type=int, default=128)
-    p.add_argument("--k", type=int, default=20)
+    add_size_arguments(p, n=40_000)
     p.add_argument("--n-select", type=int, default=100)
     p.add_argument("--chunk-rows", type=int, default=5000)
     p.add_argument("--repeats", type=int, default=1)
@@ -229,11 +212,6 @@ def register(subparsers):
 
 
 def main(args):
-    from pathlib import Path
-
     report = run(n=args.n, d=args.d, k=args.k, n_select=args.n_select,
                  chunk_rows=args.chunk_rows, repeats=args.repeats, data=args.data)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(report)
-    print(report)
-    return 0
+    return write_report(args.out, report)

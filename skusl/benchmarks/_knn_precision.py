@@ -23,6 +23,7 @@ import numpy as np
 
 from ..neighbors import _exact
 from ..neighbors import kneighbors
+from ._common import add_size_arguments, write_report
 
 
 @contextlib.contextmanager
@@ -140,20 +141,12 @@ def run(n=50_000, d=128, k=20, repeats=3, n_jobs=1):
 def register(subparsers):
     p = subparsers.add_parser("knn-precision",
                               help="exact kNN precision guards: recall and cost")
-    p.add_argument("--out", required=True, help="Markdown file to write")
-    p.add_argument("--n", type=int, default=50_000)
-    p.add_argument("--d", type=int, default=128)
-    p.add_argument("--k", type=int, default=20)
+    add_size_arguments(p, n=50_000)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--n-jobs", type=int, default=1)
     p.set_defaults(handler=main)
 
 
 def main(args):
-    from pathlib import Path
-
     report = run(n=args.n, d=args.d, k=args.k, repeats=args.repeats, n_jobs=args.n_jobs)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(report)
-    print(report)
-    return 0
+    return write_report(args.out, report)

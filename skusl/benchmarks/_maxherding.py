@@ -1,6 +1,6 @@
 """MaxHerdingSelector against scikit-activeml's MaxHerding at n = 10k, and at a million rows.
 
-``python -m skusl.benchmarks maxherding --data ../shared/data --out docs/benchmarks/maxherding.md``
+``python -m skusl.benchmarks maxherding --data DATA --out docs/benchmarks/maxherding.md``
 
 In one process (ratios compare like with like on a shared machine): on a
 10 000-row subsample (seed 0) of each ``--datasets`` set, at 1 and 2 labels

@@ -1,6 +1,6 @@
 """The propagation benchmark: spread a few labels over every sample.
 
-``python -m skusl.benchmarks propagation --data ../shared/data --scale``
+``python -m skusl.benchmarks propagation --data DATA --scale``
 (report: ``docs/benchmarks/propagation.md``)
 
 For every shared set (subsampled to ``--max-rows`` rows, 20,000 by default,

@@ -1,4 +1,4 @@
-"""The quality benchmark of DESIGN.md section 5: which labels to buy.
+"""The quality benchmark (``docs/user_guide/benchmarks.rst``): which labels to buy.
 
 For every dataset (``.npz`` with ``X``, ``y``), selector, budget (labels per
 class) and seed, one *cell*: select ``budget * n_classes`` samples, then

@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._common import synthetic, write_report
+
 
 #: Data kinds of :func:`write_synthetic`.
 SYNTHETIC_KINDS = ("subspaces", "blobs")
@@ -149,7 +151,6 @@ def knn_vs_faiss(n, d=128, k=20):
     import faiss
 
     from ..neighbors import kneighbors
-    from ._dask import synthetic
 
     X = synthetic(n, d)
     kneighbors(X[:3000], k, neighbors="exact")  # load the compiled kernels
@@ -171,8 +172,7 @@ def kmeans_quality(n=100_000, d=128, m=1000, seed=0):
     """Sampled fit (1:5 sample, as 200k of 1M) vs full Lloyd on the same n rows."""
     from sklearn.cluster import KMeans
 
-    from ..selection._kmeans import fit_kmeans
-    from ._dask import synthetic
+    from ..neighbors._kmeans import fit_kmeans
 
     X = synthetic(n, d, seed=seed)
     t = time.perf_counter()
@@ -258,10 +258,7 @@ def main(args):
         km = kmeans_quality(n, d, m)
         print(km, flush=True)
     report = _report(e2e, knn, km, [r for kind, r in sections if kind == "selector"])
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(report)
-    print(report)
-    return 0
+    return write_report(args.out, report)
 
 
 def _gb(b):

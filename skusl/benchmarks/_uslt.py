@@ -17,7 +17,7 @@ by another :data:`VERSION` of the USL-T code are ignored.
 
 Example::
 
-    nice -n 10 python -m skusl.benchmarks uslt --data ../shared/data \\
+    nice -n 10 python -m skusl.benchmarks uslt --data DATA \\
         --out docs/benchmarks/uslt.md
 """
 

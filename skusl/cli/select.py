@@ -38,7 +38,7 @@ def register(subparsers):
     select.add_argument("--neighbors", choices=["auto", "exact", "approximate", "ivf"],
                         default="auto", help="kNN search (default auto: the fastest by a "
                         "cost model of this machine's measured rates; exact for small "
-                        "data, ivf cells at a million rows; see skusl._plan)")
+                        "data, ivf cells at a million rows; see skusl.neighbors._plan)")
     select.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     select.add_argument("--key", default=None, help="array name inside an .npz")
     select.add_argument("--out", "-o", default="selected_indices.csv",
@@ -103,7 +103,7 @@ def run(args):
 
 def plan_or_stop(X, k, n_clusters, neighbors, quiet, *, reg_iter=0, copies=1):
     """Say the plan (peak memory, time) and stop with an error naming what fits."""
-    from .._plan import check_memory, plan_fit
+    from ..neighbors._plan import check_memory, plan_fit
 
     n, d = X.shape
     if n < 2:

@@ -5,7 +5,7 @@ templates (a fixed seed, so every install gets the same ones), and embedded
 by this module too: TF-IDF over words and word pairs, reduced to 32
 dimensions by truncated SVD (latent semantic analysis), rows L2-normalised.
 No file, no download, no model weights; a stand-in for sentence-encoder
-embeddings (such as ``../shared/data/rt13k_minilm.npz``) when those are
+embeddings (such as the benchmarks' ``rt13k_minilm.npz``) when those are
 absent. The topics are imbalanced on purpose (120 / 90 / 60 / 30), so that
 random selection tends to miss the rare one.
 """

@@ -19,13 +19,18 @@ Importing this module does not import dask; the functions do, on first use.
 
 import functools
 
+from ..neighbors import NEIGHBORS_METHODS as _SINGLE_MACHINE_METHODS
 from . import _kmeans
 from ._baselines import fit_kmeans_closest, fit_random, fit_typiclust
 from ._dask import check_dask_points, holds_persisted, is_dask_array
 from ._kmeans import KMEANS_METHODS
 from ._usl import fit_usl
 
-NEIGHBORS_METHODS = ("auto", "exact", "approximate")
+#: The single-machine methods (:data:`skusl.neighbors.NEIGHBORS_METHODS`) less
+#: ``"ivf"``: on a dask array ``"approximate"`` already is a cell search (K-Means
+#: cells, exact search inside each: :mod:`skusl.distributed._approximate`), so the
+#: one-machine IVF has no separate twin here.
+NEIGHBORS_METHODS = tuple(m for m in _SINGLE_MACHINE_METHODS if m != "ivf")
 
 
 def _validating(func):
@@ -48,6 +53,12 @@ AUTO_EXACT_MAX_WORK = 1e12
 
 
 def _method(neighbors, X):
+    if isinstance(neighbors, str) and neighbors == "ivf":
+        raise ValueError(
+            "neighbors='ivf' is the single-machine cell search; on a dask array the "
+            "cell search is neighbors='approximate' (K-Means cells, exact inside each), "
+            "or pass X.compute() to use 'ivf' on one machine."
+        )
     if not isinstance(neighbors, str) or neighbors not in NEIGHBORS_METHODS:
         raise ValueError(
             f"neighbors={neighbors!r}: on a dask array the kNN search is one of "

@@ -4,7 +4,7 @@ The partitioned all-neighbour scheme (as in partition-based builders such
 as FAISS's IVF used for all-pairs, or the "k-means tree" graph builders):
 
 1. ``n_cells`` centroids, fitted by the project's K-Means
-   (:func:`skusl.selection._kmeans.fit_kmeans`) on a seeded sample gathered
+   (:func:`skusl.neighbors._kmeans.fit_kmeans`) on a seeded sample gathered
    to the client;
 2. every row joins its ``n_probe`` nearest cells (the overlap: a point near a
    cell boundary is searched on both sides), found blockwise with the exact
@@ -31,16 +31,9 @@ approximate graph (pynndescent): same seed, same graph, on any cluster.
 import numpy as np
 
 from ..neighbors import _exact
-from ._dask import (
-    compute,
-    from_row_blocks,
-    holds_persisted,
-    persist,
-    require_dask,
-    row_blocks,
-    row_offsets,
-)
-from ._exact import _check_backend, _sq_norms, _to_distances, nearest_rows, pair_topk, query_topk
+from ._dask import (compute, from_row_blocks, holds_persisted, persist, row_blocks, row_offsets)
+from ._exact import (_search_settings, _sq_norms, _to_distances, nearest_rows, pair_topk,
+                     query_topk)
 
 #: Rows per cell before the overlap (each cell then holds about n_probe times this).
 DEFAULT_CELL_SIZE = 2000
@@ -179,11 +172,9 @@ def approximate_kneighbors(X, n_neighbors, *, random_state=None, cell_size=DEFAU
     from dask import delayed
     from sklearn.utils.validation import check_random_state
 
-    from ..selection._kmeans import fit_kmeans
+    from ..neighbors._kmeans import fit_kmeans
 
-    da = require_dask()
-    backend = _check_backend(backend)
-    block_bytes = _exact.DEFAULT_BLOCK_BYTES if block_bytes is None else int(block_bytes)
+    da, backend, block_bytes = _search_settings(backend, block_bytes)
     n_samples, dtype = X.shape[0], X.dtype
     k = int(n_neighbors)
     rng = check_random_state(random_state)

@@ -40,15 +40,8 @@ from .._backends import get_kernels, resolve_backend
 from .._backends._numpy import sort_rows
 from ..neighbors import _exact
 from ..neighbors._graph import _threads
-from ._dask import (
-    compute,
-    from_row_blocks,
-    holds_persisted,
-    persist,
-    require_dask,
-    row_blocks,
-    row_offsets,
-)
+from ._dask import (compute, from_row_blocks, holds_persisted, persist, require_dask,
+                    row_blocks, row_offsets)
 
 #: Row-block results merged per task in the top-k reduction tree.
 MERGE_FAN_IN = 8
@@ -258,6 +251,29 @@ def _check_backend(backend):
 
 
 @holds_persisted
+def _search_settings(backend, block_bytes):
+    """``dask.array``, the checked backend and the GEMM tile budget of a search."""
+    da = require_dask()
+    backend = _check_backend(backend)
+    block_bytes = _exact.DEFAULT_BLOCK_BYTES if block_bytes is None else int(block_bytes)
+    return da, backend, block_bytes
+
+
+def _distance_arrays(parts, Xc, k, exponent, dtype):
+    """The delayed per-row-block results of a search as persisted dask arrays.
+
+    ``parts`` hold (squared, conditioned) distances and indices, one per row
+    block of ``Xc``; returns (distances in ``dtype``, int64 indices).
+    """
+    from dask import delayed
+
+    finish = delayed(_to_distances, pure=True, nout=2)
+    finished = [finish(p, exponent, dtype) for p in parts]
+    dist = from_row_blocks([f[0] for f in finished], Xc, k, dtype)
+    ind = from_row_blocks([f[1] for f in finished], Xc, k, np.int64)
+    return persist(dist, ind)
+
+
 def exact_kneighbors(X, n_neighbors, *, backend="auto", block_bytes=None, n_jobs=None):
     """Exact k nearest neighbours of every row of a dask array, self excluded.
 
@@ -282,21 +298,13 @@ def exact_kneighbors(X, n_neighbors, *, backend="auto", block_bytes=None, n_jobs
         blocks as ``X``'s, persisted.
     ind : dask array of shape (n_samples, n_neighbors), int64
     """
-    from dask import delayed
-
-    da = require_dask()
-    backend = _check_backend(backend)
-    block_bytes = _exact.DEFAULT_BLOCK_BYTES if block_bytes is None else int(block_bytes)
+    da, backend, block_bytes = _search_settings(backend, block_bytes)
     dtype = X.dtype
     Xc, _, exponent = _exact._condition(da, X, X, True)
     if Xc is not X:
         Xc, = persist(Xc)
     parts = _guarded_search(None, None, Xc, n_neighbors, backend, block_bytes, n_jobs)
-    finish = delayed(_to_distances, pure=True, nout=2)
-    finished = [finish(p, exponent, dtype) for p in parts]
-    dist = from_row_blocks([f[0] for f in finished], Xc, n_neighbors, dtype)
-    ind = from_row_blocks([f[1] for f in finished], Xc, n_neighbors, np.int64)
-    return persist(dist, ind)
+    return _distance_arrays(parts, Xc, n_neighbors, exponent, dtype)
 
 
 @holds_persisted
@@ -311,9 +319,7 @@ def query_topk(Q, X, k, *, backend="auto", block_bytes=None, n_jobs=None):
     """
     from dask import delayed
 
-    da = require_dask()
-    backend = _check_backend(backend)
-    block_bytes = _exact.DEFAULT_BLOCK_BYTES if block_bytes is None else int(block_bytes)
+    da, backend, block_bytes = _search_settings(backend, block_bytes)
     dtype = X.dtype
     Q = np.ascontiguousarray(Q, dtype=dtype)
     Qc, Xc, exponent = _exact._condition(da, da.from_array(Q, chunks=Q.shape), X, False)
@@ -334,11 +340,7 @@ def nearest_rows(X, Y, k=1, *, backend="auto", block_bytes=None, n_jobs=None):
     guards are evaluated on ``X`` and ``Y`` as a whole. Returns dask arrays
     (distances, indices) with ``X``'s row blocks.
     """
-    from dask import delayed
-
-    da = require_dask()
-    backend = _check_backend(backend)
-    block_bytes = _exact.DEFAULT_BLOCK_BYTES if block_bytes is None else int(block_bytes)
+    da, backend, block_bytes = _search_settings(backend, block_bytes)
     dtype = X.dtype
     Y = np.ascontiguousarray(Y, dtype=dtype)
     Xc, Yc, exponent = _exact._condition(da, X, da.from_array(Y, chunks=Y.shape), False)
@@ -346,8 +348,4 @@ def nearest_rows(X, Y, k=1, *, backend="auto", block_bytes=None, n_jobs=None):
         Xc, = persist(Xc)
     sq = list(Xc.map_blocks(_sq_norms, drop_axis=1, dtype=dtype).to_delayed().ravel())
     parts = _guarded_search(row_blocks(Xc), sq, Yc, k, backend, block_bytes, n_jobs)
-    finish = delayed(_to_distances, pure=True, nout=2)
-    finished = [finish(p, exponent, dtype) for p in parts]
-    dist = from_row_blocks([f[0] for f in finished], Xc, k, dtype)
-    ind = from_row_blocks([f[1] for f in finished], Xc, k, np.int64)
-    return persist(dist, ind)
+    return _distance_arrays(parts, Xc, k, exponent, dtype)

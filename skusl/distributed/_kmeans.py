@@ -4,7 +4,7 @@ USL, TypiClust and K-Means-closest pick per cluster, so identical picks
 need the identical partition. Two methods:
 
 ``"single"`` (the default of the distributed selectors)
-    Exactly what :func:`skusl.selection._kmeans.fit_kmeans` computes on one
+    Exactly what :func:`skusl.neighbors._kmeans.fit_kmeans` computes on one
     machine, by calling it on the rows it reads. Today that K-Means
     (scikit-learn's ``KMeans`` or ``MiniBatchKMeans``) reads every row, so
     the rows are gathered to the client: O(n d) on one node for this step
@@ -61,7 +61,7 @@ def _gather_rows(X, rows):
 def fit_kmeans_single(X, n_clusters, random_state):
     """The single-machine K-Means partition of a dask array (the same labels and centres).
 
-    Calls :func:`skusl.selection._kmeans.fit_kmeans` on the rows it reads
+    Calls :func:`skusl.neighbors._kmeans.fit_kmeans` on the rows it reads
     (all of them with today's scikit-learn K-Means: they are gathered to
     the client) with the same seed.
 
@@ -70,7 +70,7 @@ def fit_kmeans_single(X, n_clusters, random_state):
     labels : dask array of shape (n_samples,), int64 (row blocks as ``X``)
     centers : ndarray of shape (n_clusters, n_features)
     """
-    from ..selection._kmeans import fit_kmeans
+    from ..neighbors._kmeans import fit_kmeans
 
     da = require_dask()
     labels, centers = fit_kmeans(_gather_rows(X, None), n_clusters, random_state)
@@ -193,7 +193,7 @@ def fit_kmeans(X, n_clusters, random_state, *, method="single", backend="auto",
     random_state : int
         The seed the single-machine selector would pass to its K-Means.
     method : {"single", "lloyd"}, default="single"
-        ``"single"``: exactly :func:`skusl.selection._kmeans.fit_kmeans`
+        ``"single"``: exactly :func:`skusl.neighbors._kmeans.fit_kmeans`
         (same labels and centres; today it reads every row, which are
         gathered to the client). ``"lloyd"``: :func:`fit_kmeans_lloyd`, a
         full-data Lloyd on the cluster with O(m d) client state.
@@ -214,7 +214,7 @@ def fit_kmeans(X, n_clusters, random_state, *, method="single", backend="auto",
     >>> import numpy as np
     >>> from sklearn.datasets import make_blobs
     >>> from skusl.distributed import fit_kmeans
-    >>> from skusl.selection._kmeans import fit_kmeans as single_machine_kmeans
+    >>> from skusl.neighbors._kmeans import fit_kmeans as single_machine_kmeans
     >>> X, _ = make_blobs(600, 4, centers=3, random_state=0)
     >>> labels, centers = fit_kmeans(da.from_array(X, chunks=200), 3, 0)
     >>> bool(np.array_equal(labels.compute(), single_machine_kmeans(X, 3, 0)[0]))

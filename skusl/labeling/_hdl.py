@@ -176,8 +176,8 @@ class HDLLabeler(ClassifierMixin, BaseEstimator):
 
     References
     ----------
-    The HDL propagation and its kNN-DV baseline as described in DESIGN.md
-    section 2 of the skusl repository.
+    The HDL propagation and its kNN-DV baseline as described in the user
+    guide's labeling page (``docs/user_guide/labeling.rst``).
 
     Examples
     --------
@@ -251,7 +251,7 @@ class HDLLabeler(ClassifierMixin, BaseEstimator):
         elif k == "auto":
             if self.method != "knn_dv":
                 return None
-            from ..model_selection import AutoK
+            from ._autok import AutoK
 
             auto = AutoK(HDLLabeler(method=self.method, metric=self.metric,
                                     normalize=self.normalize, backend=self.backend),
@@ -332,7 +332,7 @@ class HDLLabeler(ClassifierMixin, BaseEstimator):
             # "auto" builds the graph once, at the largest k AutoK tries
             dist, ind = self._graph(graph if features is None else features, k)
             if k is None:
-                from ..model_selection import AutoK
+                from ._autok import AutoK
 
                 auto = AutoK(HDLLabeler(method=self.method), k_max=ind.shape[1],
                              random_state=self.random_state)

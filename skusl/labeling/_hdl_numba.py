@@ -49,6 +49,16 @@ def reverse_neighbours(ind):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def count_labeled(i, ind, lab):
+    """How many of ``i``'s neighbours are labeled. Shared by the HDL and rounds kernels."""
+    c = 0
+    for t in range(ind.shape[1]):
+        if lab[ind[i, t]] >= 0:
+            c += 1
+    return c
+
+
+@njit(cache=True, nogil=True, inline="always")
 def tally_votes(i, ind, w, lab, cnt, sims):
     """Count and summed similarity per class of ``i``'s labeled neighbours.
 
@@ -115,10 +125,7 @@ def hdl_propagate(ind, w, lab, n_classes, fb, use_fb, order, level, dist_out, po
     n_unlabeled = 0
     for i in range(n - 1, -1, -1):
         if lab[i] == -1:
-            c = 0
-            for t in range(k):
-                if lab[ind[i, t]] >= 0:
-                    c += 1
+            c = count_labeled(i, ind, lab)
             L[i] = c
             nxt[i] = head[c]
             if head[c] != -1:

@@ -11,6 +11,8 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
+from ..neighbors._graph import smallest_per_row
+
 #: Similarity of a neighbour at distance ``d`` is ``1 / (d + SIM_EPS)``: scale
 #: free in its ranking, finite for duplicates (``d = 0``).
 SIM_EPS = 1e-12
@@ -87,12 +89,8 @@ def rows_to_arrays(graph, n_neighbors, n_columns):
             f"distances, but n_neighbors={n_neighbors} are needed; query more "
             "neighbours of the training samples."
         )
-    order = np.lexsort((col, data, row))
-    row, col, data = row[order], col[order], data[order]
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
-    keep = (np.arange(row.size) - starts[row]) < n_neighbors
-    return (data[keep].reshape(n, n_neighbors).astype(np.float64),
-            col[keep].reshape(n, n_neighbors))
+    dist, ind = smallest_per_row(row, col, data, counts, n_neighbors)
+    return dist.astype(np.float64), ind
 
 
 def fallback_classes(dist, ind, codes, features=None):
@@ -135,6 +133,31 @@ def fallback_classes(dist, ind, codes, features=None):
     return fb
 
 
+def propagation_state(dist, ind, codes, n_classes):
+    """The arrays HDL and the rounds start from, ready for their Numba kernels.
+
+    Returns
+    -------
+    lab : ndarray of int64, shape (n,)
+        A copy of ``codes`` (-1 unlabeled), labeled in place by the kernel.
+    ind : ndarray of int64, shape (n, k)
+    w : ndarray of shape (n, k)
+        :func:`similarity` of ``dist``.
+    level : ndarray of int64, shape (n,)
+        All -1.
+    shares : ndarray of float64, shape (n, n_classes)
+        One-hot for the labeled samples, zero elsewhere.
+    """
+    lab = np.ascontiguousarray(codes, dtype=np.int64).copy()
+    ind = np.ascontiguousarray(ind, dtype=np.int64)
+    w = np.ascontiguousarray(similarity(dist))
+    level = np.full(lab.shape[0], -1, dtype=np.int64)
+    shares = np.zeros((lab.shape[0], n_classes), dtype=np.float64)
+    labeled = np.flatnonzero(lab >= 0)
+    shares[labeled, lab[labeled]] = 1.0
+    return lab, ind, w, level, shares
+
+
 def hdl_labels(dist, ind, codes, n_classes, features=None):
     """Run HDL on a kNN graph given as (n, k) arrays.
 
@@ -159,15 +182,10 @@ def hdl_labels(dist, ind, codes, n_classes, features=None):
     """
     from ._hdl_numba import hdl_propagate
 
-    n = codes.shape[0]
-    lab = np.ascontiguousarray(codes, dtype=np.int64).copy()
-    ind = np.ascontiguousarray(ind, dtype=np.int64)
-    w = np.ascontiguousarray(similarity(dist))
+    lab, ind, w, level, shares = propagation_state(dist, ind, codes, n_classes)
+    n = lab.shape[0]
     n_unlabeled = int((lab < 0).sum())
     order = np.empty(n_unlabeled, dtype=np.int64)
-    level = np.full(n, -1, dtype=np.int64)
-    shares = np.zeros((n, n_classes), dtype=np.float64)
-    shares[np.flatnonzero(lab >= 0), lab[lab >= 0]] = 1.0
     fb = np.zeros(n, dtype=np.int64)
     pos, n_fallback = hdl_propagate(ind, w, lab, n_classes, fb, False, order, level,
                                     shares, 0)

@@ -7,7 +7,7 @@ fallback for the points no labeled point reaches; used by
 
 import numpy as np
 
-from ._propagate import fallback_classes, similarity
+from ._propagate import fallback_classes, propagation_state
 
 
 def rounds_labels(dist, ind, codes, n_classes, features=None, *, weighted=True):
@@ -41,16 +41,10 @@ def rounds_labels(dist, ind, codes, n_classes, features=None, *, weighted=True):
     """
     from ._rounds_numba import rounds_propagate
 
-    n = codes.shape[0]
-    lab = np.ascontiguousarray(codes, dtype=np.int64).copy()
-    ind = np.ascontiguousarray(ind, dtype=np.int64)
-    w = np.ascontiguousarray(similarity(dist))
+    lab, ind, w, level, shares = propagation_state(dist, ind, codes, n_classes)
+    n = lab.shape[0]
     n_unlabeled = int((lab < 0).sum())
     order = np.empty(n, dtype=np.int64)
-    level = np.full(n, -1, dtype=np.int64)
-    shares = np.zeros((n, n_classes), dtype=np.float64)
-    labeled = np.flatnonzero(lab >= 0)
-    shares[labeled, lab[labeled]] = 1.0
     confidence = np.ones(n, dtype=np.float64)
     pos = rounds_propagate(ind, w, lab, n_classes, bool(weighted), order, level, shares,
                            confidence)

@@ -18,7 +18,7 @@ plus one sort per round (O(n log n) in all). Memory O(n k).
 import numpy as np
 from numba import njit
 
-from ._hdl_numba import reverse_neighbours, tally_votes
+from ._hdl_numba import count_labeled, reverse_neighbours, tally_votes
 
 _SIG = ("int64(int64[:, ::1], float64[:, ::1], int64[::1], int64, boolean, int64[::1], "
         "int64[::1], float64[:, ::1], float64[::1])")
@@ -67,10 +67,7 @@ def rounds_propagate(ind, w, lab, n_classes, weighted, order, level, dist_out, c
     n_cur = 0
     for i in range(n):
         if lab[i] == -1:
-            c = 0
-            for t in range(k):
-                if lab[ind[i, t]] >= 0:
-                    c += 1
+            c = count_labeled(i, ind, lab)
             L[i] = c
             if c > 0:
                 cur[n_cur] = i

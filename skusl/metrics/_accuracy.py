@@ -3,8 +3,8 @@
 Each metric takes the embeddings ``X``, the ground-truth ``y_true`` of all
 samples (evaluation only: selection never sees it) and the selected indices
 (or a boolean mask), trains on the selected samples with their true labels
-and scores on *all* samples (selected ones included), as the evaluation
-protocol of the project's DESIGN.md (section 5) prescribes.
+and scores on *all* samples (selected ones included), as the project's evaluation
+protocol prescribes (``docs/user_guide/benchmarks.rst``).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ The inverted-file scheme (IVF-Flat, as in faiss's ``IndexIVFFlat``) used
 for the all-neighbour graph, with every search a GEMM:
 
 1. ``n_cells`` centroids from K-Means on a seeded sample
-   (:func:`skusl.selection._kmeans.fit_kmeans`);
+   (:func:`skusl.neighbors._kmeans.fit_kmeans`);
 2. every row's ``n_probe`` nearest centroids (the exact tiled search);
    its nearest one is its *home* cell;
 3. for every cell, the rows that probe it are searched exactly (GEMM +
@@ -80,7 +80,7 @@ def cell_kneighbors(X, n_neighbors, *, n_probe=N_PROBE, cell_size=CELL_SIZE,
         Euclidean distances, ascending; ties by smaller index.
     ind : ndarray of shape (n, n_neighbors), int64
     """
-    from ..selection._kmeans import fit_kmeans
+    from ._kmeans import fit_kmeans
     from ._exact import exact_kneighbors
 
     n = X.shape[0]

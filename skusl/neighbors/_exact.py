@@ -33,7 +33,7 @@ DEFAULT_BLOCK_BYTES = 1 << 28
 #: Centre the data when its centroid's squared norm exceeds this many times
 #: the mean squared deviation from it (the GEMM then loses log2(1 + ratio)
 #: bits to cancellation). Raw pixels and unit-normalised embeddings sit
-#: below 3 (measured on ../shared/data: 0.002 to 2.2); ``rand + 100`` at 1e5.
+#: below 3 (measured on the benchmark sets: 0.002 to 2.2); ``rand + 100`` at 1e5.
 OFF_CENTRE_RATIO = 32.0
 
 #: Re-rank a block in float64 when ``eps * (max |x|^2 + max |y|^2)`` exceeds

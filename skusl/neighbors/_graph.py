@@ -13,6 +13,7 @@ from .._backends import get_kernels, resolve_backend
 from .._backends._resolve import is_dask_array
 from .._backends._numpy import sort_rows
 from .._progress import progress_bar
+from .._upper import upper
 from .._validation import check_points
 from ._approximate import approximate_kneighbors
 from ._cells import cell_kneighbors
@@ -39,7 +40,7 @@ SparseGraph = Union[sp.spmatrix, sp.sparray] if hasattr(sp, "sparray") else sp.s
 
 def _choose_method(neighbors, n_samples, n_features, n_neighbors=20, verbose=False):
     if neighbors == "auto":
-        from .._plan import plan_neighbors
+        from ._plan import plan_neighbors
 
         plan = plan_neighbors(n_samples, n_features, n_neighbors)
         if verbose:
@@ -100,7 +101,7 @@ def kneighbors(X: ArrayLike, n_neighbors: int, *,
         (:mod:`skusl.neighbors._cells`), its recall checked against the exact
         search on a sample and its probes doubled until it reaches 0.95 (a
         warning if it cannot). ``"auto"``: the fastest by the cost model of
-        measured rates (:func:`skusl._plan.plan_neighbors`: exact below a few
+        measured rates (:func:`skusl.neighbors._plan.plan_neighbors`: exact below a few
         thousand samples, ivf at a million); when ivf misses its recall
         target, pynndescent. An estimator
         with scikit-learn's ``KNeighborsTransformer`` interface (``fit_transform``
@@ -153,7 +154,7 @@ def kneighbors(X: ArrayLike, n_neighbors: int, *,
     if n_samples >= PLAN_MIN_SAMPLES and backend != "cupy":
         # The memory planner, before the heavy work: the graph path's peak
         # (X itself is already in memory) against what is available.
-        from .._plan import check_memory, plan_fit
+        from ._plan import check_memory, plan_fit
 
         plan = plan_fit(n_samples, n_features, n_neighbors, copies=0, method=method,
                         itemsize=X.dtype.itemsize)
@@ -274,10 +275,8 @@ def kneighbors_graph(X: ArrayLike, n_neighbors: int, **kwargs: Any) -> sp.csr_ma
            [0., 5., 3., 0.]])
     """
     if is_dask_array(X):  # on the cluster; the graph comes back as CSR
-        from ..distributed import kneighbors_graph as on_cluster
-
         kwargs.pop("verbose", None)
-        return on_cluster(X, n_neighbors, **kwargs)
+        return upper("distributed").kneighbors_graph(X, n_neighbors, **kwargs)
     dist, ind = kneighbors(X, n_neighbors, **kwargs)
     if not isinstance(dist, np.ndarray):  # CuPy: the graph lives on the host
         dist, ind = dist.get(), ind.get()
@@ -403,14 +402,22 @@ def graph_to_arrays(graph: SparseGraph,
             f"the sample itself, but n_neighbors={n_neighbors} are needed; build "
             "the graph with more neighbours or lower n_neighbors."
         )
+    return sort_rows(*smallest_per_row(row, col, data, counts, n_neighbors))
+
+
+def smallest_per_row(row, col, data, counts, n_neighbors):
+    """The ``n_neighbors`` smallest entries of each row of a graph given as COO arrays.
+
+    ``counts`` holds the entries per row (every row has at least
+    ``n_neighbors``); ties by the smaller column. Returns ``(dist, ind)`` of
+    shape ``(n_rows, n_neighbors)``, sorted by (distance, column).
+    """
     order = np.lexsort((col, data, row))
     row, col, data = row[order], col[order], data[order]
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    rank = np.arange(row.size) - starts[row]
-    keep = rank < n_neighbors
-    dist = data[keep].reshape(n, n_neighbors)
-    ind = col[keep].reshape(n, n_neighbors)
-    return sort_rows(dist, ind)
+    keep = (np.arange(row.size) - starts[row]) < n_neighbors
+    n = counts.shape[0]
+    return data[keep].reshape(n, n_neighbors), col[keep].reshape(n, n_neighbors)
 
 
 def _check_graph_entries(graph, row, col, data, n):

@@ -25,6 +25,7 @@ from sklearn.utils.validation import check_is_fitted, check_random_state
 
 from .._backends import BACKENDS, get_namespace, resolve_backend, to_host
 from .._backends._resolve import is_dask_array
+from .._upper import upper
 from .._validation import Count, check_embeddings, check_n_select, normalize_rows
 from ..neighbors import NEIGHBORS_METHODS, arrays_to_graph, kneighbors, query_kneighbors
 
@@ -83,10 +84,20 @@ def support(selected_indices, n_samples, indices=False):
 class BaseSelector(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Base class for sample selectors (not for direct use).
 
-    Subclasses define ``n_select``, ``normalize`` and ``random_state``
-    parameters and implement ``_select(X, random_state)``, which receives
+    Subclasses have ``n_select``, ``normalize`` and ``random_state``
+    parameters (this class's ``__init__`` takes just those; a subclass with
+    more defines its own) and implement ``_select(X, random_state)``, which receives
     the validated, preprocessed training matrix and returns the selected
     indices (best first); it may set further fitted attributes.
+
+    Parameters
+    ----------
+    n_select : int, default=10
+        Annotation budget: the number of samples to select.
+    normalize : bool, default=True
+        L2-normalise features first.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the selection. Same seed, same selection.
 
     Examples
     --------
@@ -122,6 +133,11 @@ class BaseSelector(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         "random_state": ["random_state"],
     }
 
+    def __init__(self, n_select=10, *, normalize=True, random_state=None):
+        self.n_select = n_select
+        self.normalize = normalize
+        self.random_state = random_state
+
     def _preprocess(self, X):
         return normalize_rows(X) if self.normalize else X
 
@@ -156,9 +172,7 @@ class BaseSelector(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             if has_labeled:
                 raise ValueError("labeled= is not supported on a dask array; compute X "
                                  "(X.compute()) or select without labeled.")
-            from ..distributed import fit_selector
-
-            return fit_selector(self, X)
+            return upper("distributed").fit_selector(self, X)
         X = check_embeddings(self, X, allow_cupy=self._supports_cupy)
         check_n_select(self.n_select, X.shape[0])
         self.labeled_indices_ = check_labeled(labeled, X.shape[0], self.n_select)
@@ -276,6 +290,12 @@ class BaseKNNSelector(BaseSelector):
     Owns the shared step seed -> kNN arrays -> ``knn_graph_``: subclasses
     define ``n_neighbors``, ``neighbors``, ``backend``, ``n_jobs`` and
     ``verbose`` (:data:`KNN_CONSTRAINTS`) and call :meth:`_knn`.
+
+    Parameters
+    ----------
+    n_select, normalize, random_state
+        As :class:`BaseSelector`, whose ``__init__`` this class keeps; a
+        subclass defines its own with the kNN parameters above.
 
     Examples
     --------

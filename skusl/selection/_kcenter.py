@@ -98,11 +98,6 @@ class KCenterGreedySelector(BaseSelector):
     [2, 3]
     """
 
-    def __init__(self, n_select=10, *, normalize=True, random_state=None):
-        self.n_select = n_select
-        self.normalize = normalize
-        self.random_state = random_state
-
     _supports_labeled = True
 
     def _select(self, X, random_state):

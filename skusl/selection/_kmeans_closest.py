@@ -4,7 +4,7 @@ import numpy as np
 
 from ..neighbors import query_kneighbors
 from ._base import SEED_MAX, BaseSelector
-from ._kmeans import fit_kmeans
+from ..neighbors._kmeans import fit_kmeans
 
 
 class KMeansClosestSelector(BaseSelector):
@@ -59,11 +59,6 @@ class KMeansClosestSelector(BaseSelector):
     >>> len(set(y[sel.selected_indices_])) >= 7
     True
     """
-
-    def __init__(self, n_select=10, *, normalize=True, random_state=None):
-        self.n_select = n_select
-        self.normalize = normalize
-        self.random_state = random_state
 
     _supports_labeled = True
 

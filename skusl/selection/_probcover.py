@@ -7,7 +7,7 @@ import numpy as np
 from .._sklearn_compat import Interval, StrOptions
 
 from ._base import SEED_MAX, BaseKNNSelector
-from ._kmeans import fit_kmeans
+from ..neighbors._kmeans import fit_kmeans
 
 #: Default bound on the pairs held by the true delta-ball graph (about 1.2 GB
 #: of int32 indices and flags); above it fit raises before building.
@@ -46,6 +46,26 @@ def probcover_delta(dist, ind, pseudo_labels, alpha):
     return float(r_sorted[j]), r
 
 
+def _greedy_max_degree(n_select, degree, chosen_mask, cover):
+    """The greedy loop of both coverage solvers: up to ``n_select`` picks.
+
+    Each pick is the unchosen sample of largest ``degree`` (ties to the
+    smaller index) while that degree is positive; ``cover(pick)`` then marks
+    what it covers and lowers ``degree`` in place. ``chosen_mask`` is
+    updated; returns the picks (a list, in order).
+    """
+    chosen = []
+    for _ in range(n_select):
+        deg = np.where(chosen_mask, -1, degree)
+        cur = int(np.argmax(deg))
+        if deg[cur] <= 0:
+            break
+        chosen.append(cur)
+        chosen_mask[cur] = True
+        cover(cur)
+    return chosen
+
+
 def max_coverage_greedy(dist, ind, delta, n_select, random_state):
     """ProbCover's greedy max coverage on kNN-restricted balls (``balls="knn"``).
 
@@ -72,14 +92,8 @@ def max_coverage_greedy(dist, ind, delta, n_select, random_state):
     in_ptr = np.concatenate(([0], np.cumsum(np.bincount(dst, minlength=n))))
     covered = np.zeros(n, dtype=bool)
     chosen_mask = np.zeros(n, dtype=bool)
-    chosen = []
-    for _ in range(n_select):
-        deg = np.where(chosen_mask, -1, degree)
-        cur = int(np.argmax(deg))
-        if deg[cur] <= 0:
-            break
-        chosen.append(cur)
-        chosen_mask[cur] = True
+
+    def cover(cur):
         new = [cur] if not covered[cur] else []
         new.extend(int(t) for t in ind[cur][edge[cur]] if not covered[t])
         for t in new:
@@ -87,6 +101,8 @@ def max_coverage_greedy(dist, ind, delta, n_select, random_state):
             # t no longer counts for anyone pointing at it, nor for itself
             degree[t] -= 1
             degree[in_src[in_ptr[t]:in_ptr[t + 1]]] -= 1
+
+    chosen = _greedy_max_degree(n_select, degree, chosen_mask, cover)
     if len(chosen) < n_select:
         rest = np.flatnonzero(~chosen_mask)
         extra = random_state.choice(rest, n_select - len(chosen), replace=False)
@@ -188,15 +204,8 @@ def ball_coverage_greedy(balls, n_select, random_state, labeled=None):
     if labeled is not None and len(labeled):
         chosen_mask[labeled] = True
         cover(np.asarray(labeled))
-    chosen = []
-    for _ in range(n_select):
-        deg = np.where(chosen_mask, -1, degree)
-        cur = int(np.argmax(deg))
-        if deg[cur] <= 0:
-            break
-        chosen.append(cur)
-        chosen_mask[cur] = True
-        cover(np.array([cur]))
+    chosen = _greedy_max_degree(n_select, degree, chosen_mask,
+                                lambda cur: cover(np.array([cur])))
     if len(chosen) < n_select:
         rest = np.flatnonzero(~chosen_mask)
         chosen.extend(int(i) for i in rest[random_state.permutation(rest.size)]

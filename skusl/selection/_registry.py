@@ -7,7 +7,17 @@ without a kNN graph). Adding a selector = one module + one entry here.
 """
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable
+
+from .._upper import upper
+from ._kcenter import KCenterGreedySelector
+from ._kmeans_closest import KMeansClosestSelector
+from ._maxherding import MaxHerdingSelector
+from ._probcover import ProbCoverSelector
+from ._random import RandomSelector
+from ._typiclust import TypiClustSelector
+from ._usl import USLSelector
 
 
 @dataclass(frozen=True)
@@ -53,84 +63,41 @@ class SelectorSpec:
     fair: bool = True
 
 
-def _random(n, seed, knn):
-    from ._random import RandomSelector
-
-    return RandomSelector(n, random_state=seed)
-
-
-def _kmeans_closest(n, seed, knn):
-    from ._kmeans_closest import KMeansClosestSelector
-
-    return KMeansClosestSelector(n, random_state=seed)
+def _build(cls, params, uses_graph, n, seed, knn):
+    if uses_graph:
+        params = {**params, "neighbors": knn}
+    return cls(n, random_state=seed, **params)
 
 
-def _kcenter(n, seed, knn):
-    from ._kcenter import KCenterGreedySelector
+def _maker(cls, uses_graph=True, **params):
+    """``make(n_select, random_state, neighbors)`` for ``cls(**params)``.
 
-    return KCenterGreedySelector(n, random_state=seed)
-
-
-def _typiclust(n, seed, knn):
-    from ._typiclust import TypiClustSelector
-
-    return TypiClustSelector(n, neighbors=knn, random_state=seed)
-
-
-def _probcover(n, seed, knn):
-    from ._probcover import ProbCoverSelector
-
-    return ProbCoverSelector(n, neighbors=knn, random_state=seed)
-
-
-def _probcover_purity(n, seed, knn):
-    from ._probcover import ProbCoverSelector
-
-    return ProbCoverSelector(n, delta="purity", neighbors=knn, random_state=seed)
-
-
-def _maxherding(n, seed, knn):
-    from ._maxherding import MaxHerdingSelector
-
-    return MaxHerdingSelector(n, neighbors=knn, random_state=seed)
-
-
-def _usl(n, seed, knn):
-    from ._usl import USLSelector
-
-    return USLSelector(n, neighbors=knn, random_state=seed)
-
-
-def _usl_raw(n, seed, knn):
-    from ._usl import USLSelector
-
-    return USLSelector(n, reg_scale="raw", neighbors=knn, random_state=seed)
-
-
-def _usl_two_hop(n, seed, knn):
-    from ._usl import USLSelector
-
-    return USLSelector(n, utility="two_hop", neighbors=knn, random_state=seed)
+    ``neighbors`` is passed on only when ``uses_graph`` (the selector builds a
+    kNN graph); a partial, so that a spec pickles.
+    """
+    return partial(_build, cls, params, uses_graph)
 
 
 def _uslt(n, seed, knn):
-    from ..deep import USLTClusterer
-
-    return USLTClusterer(n, neighbors=knn, random_state=seed)
+    return upper("deep").USLTClusterer(n, neighbors=knn, random_state=seed)
 
 
 _SPECS = [
-    SelectorSpec("random", "random", _random, "tab:blue"),
-    SelectorSpec("kmeans_closest", "k-means closest", _kmeans_closest, "tab:orange"),
-    SelectorSpec("kcenter_greedy", "k-center greedy (Core-Set)", _kcenter, "tab:green"),
-    SelectorSpec("typiclust", "TypiClust", _typiclust, "tab:purple"),
-    SelectorSpec("probcover", "ProbCover (delta auto)", _probcover, "tab:olive"),
-    SelectorSpec("probcover_purity", "ProbCover (purity delta)", _probcover_purity,
-                 "yellowgreen"),
-    SelectorSpec("maxherding", "MaxHerding", _maxherding, "tab:cyan"),
-    SelectorSpec("usl", "USL", _usl, "tab:red"),
-    SelectorSpec("usl_raw", "USL (reference regulariser scale)", _usl_raw, "salmon"),
-    SelectorSpec("usl_two_hop", "USL two-hop", _usl_two_hop, "tab:pink"),
+    SelectorSpec("random", "random", _maker(RandomSelector, False), "tab:blue"),
+    SelectorSpec("kmeans_closest", "k-means closest",
+                 _maker(KMeansClosestSelector, False), "tab:orange"),
+    SelectorSpec("kcenter_greedy", "k-center greedy (Core-Set)",
+                 _maker(KCenterGreedySelector, False), "tab:green"),
+    SelectorSpec("typiclust", "TypiClust", _maker(TypiClustSelector), "tab:purple"),
+    SelectorSpec("probcover", "ProbCover (delta auto)", _maker(ProbCoverSelector), "tab:olive"),
+    SelectorSpec("probcover_purity", "ProbCover (purity delta)",
+                 _maker(ProbCoverSelector, delta="purity"), "yellowgreen"),
+    SelectorSpec("maxherding", "MaxHerding", _maker(MaxHerdingSelector), "tab:cyan"),
+    SelectorSpec("usl", "USL", _maker(USLSelector), "tab:red"),
+    SelectorSpec("usl_raw", "USL (reference regulariser scale)",
+                 _maker(USLSelector, reg_scale="raw"), "salmon"),
+    SelectorSpec("usl_two_hop", "USL two-hop", _maker(USLSelector, utility="two_hop"),
+                 "tab:pink"),
     SelectorSpec("uslt", "USL-T", _uslt, "black", kind="deep"),
 ]
 

@@ -6,7 +6,7 @@ import numpy as np
 from .._sklearn_compat import Interval
 
 from ._base import SEED_MAX, BaseKNNSelector, fill_unique
-from ._kmeans import fit_kmeans
+from ..neighbors._kmeans import fit_kmeans
 from ._usl_core import MIN_SQ_DIST
 
 

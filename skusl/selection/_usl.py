@@ -3,12 +3,12 @@
 from numbers import Integral, Real
 
 import numpy as np
-from .._sklearn_compat import HasMethods, Interval, StrOptions
+from .._sklearn_compat import Interval, StrOptions
 
-from .._backends import BACKENDS, get_kernels, get_namespace, resolve_backend, to_host
-from ..neighbors import NEIGHBORS_METHODS, arrays_to_graph, kneighbors
-from ._base import BaseSelector
-from ._kmeans import fit_kmeans
+from .._backends import get_kernels, get_namespace, resolve_backend, to_host
+from ..neighbors import arrays_to_graph, kneighbors
+from ._base import KNN_CONSTRAINTS, BaseSelector
+from ..neighbors._kmeans import fit_kmeans
 from ._usl_core import (density_utility, finalize_selection, regularized_selection,
                         two_hop_utility)
 
@@ -149,7 +149,7 @@ class USLSelector(BaseSelector):
 
     _parameter_constraints: dict = {
         **BaseSelector._parameter_constraints,
-        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+        **KNN_CONSTRAINTS,
         "n_clusters": [Interval(Integral, 1, None, closed="left"), None],
         "utility": [StrOptions({"density", "two_hop"})],
         "reg_weight": [Interval(Real, 0, None, closed="left")],
@@ -158,10 +158,6 @@ class USLSelector(BaseSelector):
         "reg_iter": [Interval(Integral, 1, None, closed="left")],
         "reg_horizon": [Interval(Integral, 1, None, closed="left"), None],
         "reg_scale": [StrOptions({"cluster", "raw"})],
-        "neighbors": [StrOptions(set(NEIGHBORS_METHODS)), HasMethods(["fit_transform"])],
-        "backend": [StrOptions(set(BACKENDS))],
-        "n_jobs": [Integral, None],
-        "verbose": ["verbose"],
     }
 
     def __init__(self, n_select=10, *, n_neighbors=20, n_clusters=None, utility="density",

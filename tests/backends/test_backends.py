@@ -364,7 +364,9 @@ def test_every_backend_module_defines_the_same_names():
             if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
                 names.add(node.name)
             elif isinstance(node, ast.Assign):
-                names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+                for target in node.targets:  # ``a = ...`` and ``a, b = ...``
+                    elts = target.elts if isinstance(target, ast.Tuple) else [target]
+                    names.update(e.id for e in elts if isinstance(e, ast.Name))
             elif isinstance(node, ast.ImportFrom):
                 names.update(a.asname or a.name for a in node.names)
         missing = set(BACKEND_API) - names

@@ -27,7 +27,7 @@ from skusl.neighbors import kneighbors as single_kneighbors  # noqa: E402
 from skusl.neighbors import kneighbors_graph as single_graph  # noqa: E402
 from skusl.neighbors import query_kneighbors  # noqa: E402
 from skusl.neighbors._exact import exact_kneighbors as single_exact  # noqa: E402
-from skusl.selection._kmeans import fit_kmeans as single_kmeans  # noqa: E402
+from skusl.neighbors._kmeans import fit_kmeans as single_kmeans  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -351,6 +351,11 @@ def test_bad_input_names_the_fix(client, blobs):
     with pytest.raises(ValueError, match="kNN estimator cannot run on the cluster"):
         distributed.fit_selector(USLSelector(neighbors=KNeighborsTransformer()),
                                  _dask(blobs[0], 300))
+    with pytest.raises(ValueError, match="'ivf' is the single-machine cell search"):
+        distributed.fit_selector(USLSelector(neighbors="ivf"), _dask(blobs[0], 300))
+    from skusl.neighbors import NEIGHBORS_METHODS
+
+    assert distributed.NEIGHBORS_METHODS == tuple(m for m in NEIGHBORS_METHODS if m != "ivf")
     with pytest.raises(ValueError, match="KCenterGreedySelector has no distributed path"):
         from skusl import KCenterGreedySelector
 

@@ -117,7 +117,7 @@ def test_kneighbors_ivf_method_and_warning():
 def test_plan_neighbors_boundaries(monkeypatch):
     import sys
 
-    from skusl import _plan
+    from skusl.neighbors import _plan
     from skusl.neighbors import _cells
 
     # a fresh process: pynndescent not compiled yet (an earlier test in this
@@ -150,13 +150,13 @@ def test_plan_neighbors_boundaries(monkeypatch):
 
 
 def test_gemm_rate_is_measured():
-    from skusl import _plan
+    from skusl.neighbors import _plan
 
     assert 1e8 < _plan.gemm_rate() < 1e14
 
 
 def test_memory_planner_stops_naming_what_fits():
-    from skusl import _plan
+    from skusl.neighbors import _plan
 
     plan = _plan.plan_fit(1_000_000, 512, 20, n_clusters=1000, reg_iter=10, rate=5e10)
     assert plan.memory_bytes > 2 * plan.input_bytes  # X and its normalised copy
@@ -166,7 +166,7 @@ def test_memory_planner_stops_naming_what_fits():
 
 
 def test_cli_prints_the_plan_and_stops_when_it_cannot_fit(tmp_path, monkeypatch, capsys):
-    from skusl import _plan
+    from skusl.neighbors import _plan
     from skusl.cli import main
 
     X = np.random.default_rng(0).standard_normal((300, 8)).astype(np.float32)
@@ -217,7 +217,7 @@ def test_pynndescent_logs_only_at_verbose_2(monkeypatch):
 def test_sampled_kmeans_assigns_every_row_and_stays_close():
     from sklearn.cluster import KMeans
 
-    from skusl.selection._kmeans import _fit, fit_kmeans
+    from skusl.neighbors._kmeans import _fit, fit_kmeans
 
     X = _blobs(n=5000, d=8)
     labels, centers = fit_kmeans(X, 30, 0, sample_size=1000)
@@ -238,7 +238,7 @@ def test_memory_mapped_input_is_not_copied(tmp_path, monkeypatch):
     from skusl import USLSelector
     from skusl.io import load_embeddings
 
-    from skusl.selection import _kmeans
+    from skusl.neighbors import _kmeans
 
     monkeypatch.setattr(_exact, "TILE_ROWS", 128)  # a 1 MiB tile, not 16 MiB
     monkeypatch.setattr(_exact, "RERANK_CHUNK_BYTES", 1 << 19)  # the re-rank's chunks

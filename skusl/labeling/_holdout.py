@@ -52,9 +52,9 @@ def graph_correct(dist, ind, codes, n_classes, features, method, splits, k_value
         label by the propagation from the other labels at each k.
     """
     if method == "rounds":
-        from ..labeling._rounds import rounds_labels as propagate
+        from ._rounds import rounds_labels as propagate
     else:
-        from ..labeling._propagate import hdl_labels as propagate
+        from ._propagate import hdl_labels as propagate
     import warnings
 
     rows = []
@@ -73,7 +73,7 @@ def graph_correct(dist, ind, codes, n_classes, features, method, splits, k_value
 
 def knn_dv_correct(features, codes, n_classes, splits, k_values):
     """Held-out correctness for kNN-DV: vote of the k nearest kept labels."""
-    from ..labeling._propagate import majority_vote, similarity
+    from ._propagate import majority_vote, similarity
     from ..neighbors import query_kneighbors
 
     rows = [[] for _ in k_values]

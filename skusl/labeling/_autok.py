@@ -230,7 +230,7 @@ class AutoK(MetaEstimatorMixin, BaseEstimator):
 
     def _method(self):
         """The propagation k is chosen for, and its default k."""
-        from ..labeling._methods import DEFAULT_NEIGHBORS
+        from ._methods import DEFAULT_NEIGHBORS
 
         method = self._params().get("method", "rounds")
         if method not in DEFAULT_NEIGHBORS:

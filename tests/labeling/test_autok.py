@@ -184,7 +184,7 @@ def test_holdout_matches_direct_refits(method):
 
 
 def test_holdout_switches_only_on_clear_evidence():
-    from skusl.model_selection._holdout import choose_k
+    from skusl.labeling._holdout import choose_k
 
     # k=3 wins on every held-out point: clear evidence against the default 10
     correct = np.zeros((3, 40), dtype=bool)

@@ -53,7 +53,7 @@ def fit_kmeans(X, n_clusters, random_state, *, sample_size=None):
     sample_size = SAMPLE_SIZE if sample_size is None else int(sample_size)
     n = X.shape[0]
     if n > sample_size >= n_clusters:
-        from ..neighbors import query_kneighbors
+        from ._graph import query_kneighbors
 
         rng = check_random_state(random_state)
         rows = np.sort(rng.choice(n, sample_size, replace=False))

@@ -121,7 +121,7 @@ def neighbors_seconds(n, d, k, *, rate=None, cores=None):
     seconds : dict
         ``{"exact": ..., "ivf": ..., "approximate": ...}``.
     """
-    from .neighbors import _cells
+    from . import _cells
 
     rate = gemm_rate() if rate is None else float(rate)
     cores = _n_cores() if cores is None else int(cores)
@@ -148,7 +148,7 @@ def neighbors_seconds(n, d, k, *, rate=None, cores=None):
 
 def neighbors_memory(n, d, k, itemsize=4):
     """Estimated peak extra bytes (beyond X itself) of each search."""
-    from .neighbors import _cells, _exact
+    from . import _cells, _exact
 
     graph = n * k * (itemsize + 8) * 2  # the (n, k) arrays and the CSR copy
     tiles = _exact.TILE_ROWS * _exact.TILE_COLS * itemsize * 2
@@ -191,13 +191,13 @@ def plan_neighbors(n, d, k, *, rate=None, cores=None, available=None):
 
     Examples
     --------
-    >>> from skusl._plan import plan_neighbors
+    >>> from skusl.neighbors._plan import plan_neighbors
     >>> plan_neighbors(5_000, 128, 20, rate=5e10, cores=2).method
     'exact'
     >>> plan_neighbors(1_000_000, 128, 20, rate=5e10, cores=2).method
     'ivf'
     """
-    from .neighbors import _cells
+    from . import _cells
 
     seconds = neighbors_seconds(n, d, k, rate=rate, cores=cores)
     memory = neighbors_memory(n, d, k)
@@ -297,7 +297,7 @@ def plan_fit(n, d, k, *, n_clusters=0, reg_iter=0, itemsize=4, copies=1, method=
     input_bytes = n * d * itemsize
     details = {"kNN": nplan.seconds[nplan.method]} if k else {}
     if n_clusters:
-        from .selection._kmeans import SAMPLE_SIZE
+        from ._kmeans import SAMPLE_SIZE
 
         sample = min(n, SAMPLE_SIZE)
         # mini-batch passes over the sample (early stop: ~10), then one assignment
