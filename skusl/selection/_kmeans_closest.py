@@ -7,6 +7,11 @@ from ._base import SEED_MAX, BaseSelector
 from ..neighbors._kmeans import fit_kmeans
 
 
+#: Relative distance (in machine epsilons of X's dtype) under which two
+#: samples are equally near a centroid.
+TIE_EPS = 64
+
+
 class KMeansClosestSelector(BaseSelector):
     """The sample nearest each K-Means centroid.
 
@@ -14,7 +19,10 @@ class KMeansClosestSelector(BaseSelector):
     ``n_select`` clusters; each cluster contributes the training sample
     nearest its centroid. Centroids are served largest cluster first; if two
     centroids share a nearest sample (duplicate-heavy data), the later one
-    takes its nearest sample not yet chosen.
+    takes its nearest sample not yet chosen. Samples equally near a centroid
+    (to :data:`TIE_EPS` machine epsilons: a two-member cluster's centroid is
+    equidistant from both) go to the smaller index, so rounding never
+    decides.
 
     Parameters
     ----------
@@ -73,13 +81,21 @@ class KMeansClosestSelector(BaseSelector):
         held = np.bincount(labels[labeled], minlength=n_clusters)
         order = np.lexsort((np.arange(n_clusters), -sizes, held))[: self.n_select]
         # n_select + |labeled| candidates per centroid always leave one free.
-        _, cand = query_kneighbors(np.ascontiguousarray(centers[order], dtype=X.dtype), X,
-                                   min(self.n_select + labeled.size, n_samples))
+        dist, cand = query_kneighbors(np.ascontiguousarray(centers[order], dtype=X.dtype), X,
+                                      min(self.n_select + labeled.size, n_samples))
+        # A two-member cluster's centroid is equidistant from both: a tie
+        # that rounding (a rescaled input, another BLAS) would break either
+        # way. Distances within TIE_EPS epsilons of the nearest free one count
+        # as tied, and the smaller index wins.
+        tol = TIE_EPS * np.finfo(X.dtype).eps
         taken = np.zeros(n_samples, dtype=bool)
         taken[labeled] = True
         chosen = []
-        for row in cand:
-            pick = next(int(i) for i in row if not taken[i])
+        for row_d, row_i in zip(dist, cand, strict=True):  # one row per centroid
+            free = ~taken[row_i]
+            nearest = row_d[free][0]
+            tied = free & (row_d <= nearest * (1 + tol) + tol)
+            pick = int(row_i[tied].min())
             taken[pick] = True
             chosen.append(pick)
         return np.asarray(chosen, dtype=np.int64)
