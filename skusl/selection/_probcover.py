@@ -159,32 +159,34 @@ def _probe_blocks(X, sq_norm, rows, block=128):
 def auto_delta_candidates(X, sq_norm, n_balls, n_candidates=N_DELTA_CANDIDATES):
     """The radii ``delta="auto"`` tries, and the pairs each would hold.
 
-    Candidate j is the median (over 1000 evenly spaced rows) radius of a
-    ball holding ``q_j`` neighbours, ``q_j`` geometric from 1 to
-    ``n / n_balls`` (the size at which ``n_balls`` disjoint balls would hold
-    every sample, the largest a fair share allows). Memory O(128 n).
+    ``n_candidates`` radii geometric from the median distance to the nearest
+    neighbour (below it most balls hold only their centre) to the median
+    radius of a ball holding ``n / n_balls`` samples (where ``n_balls``
+    disjoint balls would hold every sample: the largest a fair share allows),
+    both over 1000 evenly spaced rows. A geometric grid in the radius, not in
+    the ball size: where one dense region sets every median, the radii that
+    suit the sparser regions are still tried. Memory O(128 n).
 
     Returns
     -------
     deltas : ndarray, increasing
-        Each a hair above its median radius, so the ball holds its q-th
-        neighbour.
     edges : ndarray of int64
         Estimated (centre, member) pairs of the balls at each delta, self
         included.
     """
     n = X.shape[0]
-    q_max = int(min(n - 1, np.ceil(n / max(n_balls, 1))))
-    qs = np.unique(np.rint(np.geomspace(1, max(q_max, 1), n_candidates)).astype(np.int64))
-    qs = qs[qs <= n - 1]
-    rows = _probe_rows(n)
-    if qs.size == 0:  # a single sample: any radius
+    if n < 2:  # a single sample: any radius
         return np.array([1.0]), np.array([n], dtype=np.int64)
+    q_max = int(min(n - 1, np.ceil(n / max(n_balls, 1))))
+    qs = np.unique([1, max(q_max, 1)])
+    rows = _probe_rows(n)
     kth = np.empty((rows.size, qs.size))
     for start, sq in _probe_blocks(X, sq_norm, rows):
         kth[start:start + sq.shape[0]] = np.partition(sq, qs, axis=1)[:, qs]  # col 0: self
-    deltas = np.unique(np.nextafter(np.sqrt(np.median(kth, axis=0)), np.inf))
-    deltas = deltas[deltas > 0]
+    lo, hi = np.sqrt(np.median(kth, axis=0))[[0, -1]]
+    hi = np.nextafter(hi, np.inf)  # the fair-share ball holds its q-th neighbour
+    lo = min(lo, hi) if lo > 0 else hi / 1e3  # duplicates: no zero radius
+    deltas = np.unique(np.r_[np.geomspace(lo, hi, n_candidates)[:-1], hi])
     counts = np.zeros(deltas.size, dtype=np.int64)
     d2 = deltas * deltas
     for _, sq in _probe_blocks(X, sq_norm, rows):
@@ -216,7 +218,11 @@ def choose_delta(out, inc, deltas, n_select, *, squared):
         limit = delta * delta if squared else delta
         _, _, gains = _coverage_greedy(out, inc, n_select, limit=limit)
         scores[j] = gains[-1] if gains.size == n_select else 0
-    best = int(np.flatnonzero(scores == scores.max())[-1])
+    # one greedy path per radius makes the gain a noisy statistic: average it over
+    # each candidate and its two neighbours on the (geometric) grid
+    window = np.convolve(np.ones(scores.size), np.ones(3), mode="same")
+    smooth = np.convolve(scores.astype(float), np.ones(3), mode="same") / window
+    best = int(np.flatnonzero(smooth == smooth.max())[-1])
     return best, scores
 
 
@@ -489,12 +495,12 @@ class ProbCoverSelector(BaseKNNSelector):
 
     def _auto_candidates(self, Xd, sq_norm, dist, n_balls):
         """Candidate radii of ``delta="auto"`` that fit ``max_edges`` (radius balls)."""
-        if self.balls == "knn":  # balls hold at most the k neighbours: q up to k
+        if self.balls == "knn":  # balls hold at most the k neighbours: radii up to the k-th
             n, k = dist.shape
             q_max = int(min(k, np.ceil(n / max(n_balls, 1))))
-            qs = np.unique(np.rint(np.geomspace(1, max(q_max, 1), N_DELTA_CANDIDATES)))
-            radii = np.median(dist[:, qs.astype(np.int64) - 1], axis=0)
-            return np.unique(np.nextafter(radii, np.inf))
+            lo, hi = np.median(dist[:, 0]), np.nextafter(np.median(dist[:, q_max - 1]), np.inf)
+            lo = min(lo, hi) if lo > 0 else hi / 1e3
+            return np.unique(np.r_[np.geomspace(lo, hi, N_DELTA_CANDIDATES)[:-1], hi])
         deltas, est = auto_delta_candidates(Xd, sq_norm, n_balls)
         fits = est <= self.max_edges
         if not fits.any():
