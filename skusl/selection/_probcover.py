@@ -156,6 +156,13 @@ def _probe_blocks(X, sq_norm, rows, block=128):
         yield start, _sq_dist_block(X, sq_norm, rows[start:start + block])
 
 
+def _radius_grid(lo, hi, n_candidates):
+    """``n_candidates`` radii geometric from ``lo`` to a hair above ``hi`` (all > 0)."""
+    hi = np.nextafter(max(float(hi), np.sqrt(np.finfo(float).tiny)), np.inf)  # squares > 0
+    lo = min(float(lo), hi) if lo > 0 else hi / 1e3  # duplicates: no zero radius
+    return np.unique(np.r_[np.geomspace(lo, hi, n_candidates)[:-1], hi])
+
+
 def auto_delta_candidates(X, sq_norm, n_balls, n_candidates=N_DELTA_CANDIDATES):
     """The radii ``delta="auto"`` tries, and the pairs each would hold.
 
@@ -184,9 +191,7 @@ def auto_delta_candidates(X, sq_norm, n_balls, n_candidates=N_DELTA_CANDIDATES):
     for start, sq in _probe_blocks(X, sq_norm, rows):
         kth[start:start + sq.shape[0]] = np.partition(sq, qs, axis=1)[:, qs]  # col 0: self
     lo, hi = np.sqrt(np.median(kth, axis=0))[[0, -1]]
-    hi = np.nextafter(hi, np.inf)  # the fair-share ball holds its q-th neighbour
-    lo = min(lo, hi) if lo > 0 else hi / 1e3  # duplicates: no zero radius
-    deltas = np.unique(np.r_[np.geomspace(lo, hi, n_candidates)[:-1], hi])
+    deltas = _radius_grid(lo, hi, n_candidates)
     counts = np.zeros(deltas.size, dtype=np.int64)
     d2 = deltas * deltas
     for _, sq in _probe_blocks(X, sq_norm, rows):
@@ -529,9 +534,8 @@ class ProbCoverSelector(BaseKNNSelector):
         if self.balls == "knn":  # balls hold at most the k neighbours: radii up to the k-th
             n, k = dist.shape
             q_max = int(min(k, np.ceil(n / max(n_balls, 1))))
-            lo, hi = np.median(dist[:, 0]), np.nextafter(np.median(dist[:, q_max - 1]), np.inf)
-            lo = min(lo, hi) if lo > 0 else hi / 1e3
-            return np.unique(np.r_[np.geomspace(lo, hi, N_DELTA_CANDIDATES)[:-1], hi])
+            return _radius_grid(np.median(dist[:, 0]), np.median(dist[:, q_max - 1]),
+                                N_DELTA_CANDIDATES)
         deltas, est = auto_delta_candidates(Xd, sq_norm, n_balls)
         fits = est <= self.max_edges
         if not fits.any():
