@@ -9,8 +9,9 @@ from .._sklearn_compat import Interval, StrOptions
 from ._base import SEED_MAX, BaseKNNSelector
 from ._kmeans import fit_kmeans
 
-#: Default bound on the pairs held by the true delta-ball graph (about 1.2 GB
-#: of int32 indices and flags); above it fit raises before building.
+#: Default bound on the pairs held by the true delta-ball graph (int32 index and
+#: bool flag: 0.5 GB; with ``delta="auto"`` int32 index and float64 squared
+#: distance: 1.2 GB); above it fit raises before building.
 MAX_BALL_EDGES = 10**8
 
 
@@ -539,7 +540,7 @@ class ProbCoverSelector(BaseKNNSelector):
         deltas, est = auto_delta_candidates(Xd, sq_norm, n_balls)
         fits = est <= self.max_edges
         if not fits.any():
-            self._raise_edges(deltas[0], est[0])
+            self._raise_edges(deltas[0], est[0], bytes_per_pair=12)
         if not fits.all():
             warnings.warn(
                 f"ProbCover's delta='auto' skipped {int((~fits).sum())} of {deltas.size} "
@@ -548,10 +549,10 @@ class ProbCoverSelector(BaseKNNSelector):
                 "is there.", UserWarning, stacklevel=4)
         return deltas[fits]
 
-    def _raise_edges(self, delta, est):
+    def _raise_edges(self, delta, est, bytes_per_pair=5):
         raise ValueError(
             f"ProbCover's delta-balls (delta={delta:.4g}) would hold about {est:.3g} "
-            f"pairs (~{est * 5 / 2**30:.1f} GiB), over max_edges={self.max_edges}; "
+            f"pairs (~{est * bytes_per_pair / 2**30:.1f} GiB), over max_edges={self.max_edges}; "
             "raise max_edges if the memory is there, subsample X, pass a smaller "
             "delta, or use balls='knn' (O(n k) memory).")
 
