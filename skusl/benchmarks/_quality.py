@@ -38,6 +38,10 @@ from ._peers import PEERS, peers_available
 #: Bump when a selector or a metric changes meaning: cached cells of another
 #: version are recomputed.
 CACHE_VERSION = 2
+#: Per-selector algorithm versions (1 when absent): bump one when that selector's
+#: picks change, and only its cached cells are recomputed (the others are reused).
+#: probcover 2: delta="auto" maximises the greedy's last marginal gain (issue 11).
+SELECTOR_VERSIONS = {"probcover": 2}
 #: Bump when only the metrics change: cached selections are re-scored (cheap)
 #: instead of re-selected.
 METRICS_VERSION = 4
@@ -139,7 +143,13 @@ def run_cell(name, X, y, graph, n_per_class, seed):
         **score_selection(X, y, graph, sel),
         "time_s": elapsed, "peak_mb": peak / 2**20,
         "selected": sel.tolist(), "warnings": notes, "version": CACHE_VERSION,
+        "selector_version": selector_version(name),
     }
+
+
+def selector_version(name):
+    """The algorithm version of selector ``name`` its cached cells must carry."""
+    return SELECTOR_VERSIONS.get(name, 1)
 
 
 def score_selection(X, y, graph, sel):
@@ -167,7 +177,7 @@ class CellCache:
                 continue
             if rec.get("selector") == "__graph__":
                 self.graph = rec
-            else:
+            elif rec.get("selector_version", 1) == selector_version(rec["selector"]):
                 self.records[(rec["selector"], rec["budget"], rec["seed"])] = rec
 
     def get(self, key):
@@ -197,7 +207,7 @@ class CellCache:
         append_jsonl(self.path, rec)
         if rec["selector"] == "__graph__":
             self.graph = rec
-        else:
+        elif rec.get("selector_version", 1) == selector_version(rec["selector"]):
             self.records[(rec["selector"], rec["budget"], rec["seed"])] = rec
 
 

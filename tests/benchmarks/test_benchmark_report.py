@@ -100,3 +100,30 @@ def test_measurement_commands_are_reachable(command, capsys):
         main([command, "--help"])
     assert exc.value.code == 0
     assert f"python -m skusl.benchmarks {command}" in capsys.readouterr().out
+
+
+def test_selector_version_recomputes_only_that_selector(data_dir, tmp_path, monkeypatch):
+    out = tmp_path / "report"
+    args = ["quality", "--data", str(data_dir), "--out", str(out), "--datasets", "toy",
+            "--selectors", "random", "probcover", "--budgets", "1", "--seeds", "0",
+            "--no-progress"]
+    main(args)
+    calls = []
+    real = _quality.run_cell
+    monkeypatch.setattr(_quality, "run_cell", lambda name, *a: calls.append(name) or
+                        real(name, *a))
+    monkeypatch.setitem(_quality.SELECTOR_VERSIONS, "probcover",
+                        _quality.selector_version("probcover") + 1)
+    main(args)
+    assert calls == ["probcover"]  # random's cell is reused
+    md = (out / "README.md").read_text()
+    assert "ProbCover's coverage >= random's on every set" in md
+    assert "ProbCover's linear probe >= random's on every set" in md
+
+
+def test_probcover_delta_table(data_dir, tmp_path):
+    out = tmp_path / "delta.md"
+    main(["probcover-delta", "--data", str(data_dir), "--out", str(out), "--datasets", "toy",
+          "--budgets", "1"])
+    md = out.read_text()
+    assert md.count("| **auto**") == 1 and md.count("| fair share |") == 1

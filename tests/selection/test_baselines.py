@@ -11,7 +11,7 @@ from sklearn.metrics import pairwise_distances
 from skusl.neighbors import PrecomputedKNN, kneighbors_graph
 from skusl.selection import (KCenterGreedySelector, KMeansClosestSelector, ProbCoverSelector,
                              RandomSelector, TypiClustSelector)
-from skusl.selection._probcover import probcover_delta
+from skusl.selection._probcover import auto_delta_candidates, probcover_delta
 
 # Small instances: the checks use 10-30 samples.
 ESTIMATORS = [
@@ -235,6 +235,62 @@ def test_probcover_auto_delta_does_not_collapse_on_a_dense_class():
     fixed_small = ProbCoverSelector(n_select=5, delta=0.05, normalize=False,
                                     random_state=0).fit(X)
     assert len(set(y[fixed_small.selected_indices_])) == 1
+
+
+def _unequal_blobs(seed):
+    """Six separated blobs of very unequal spread and size (a tight one of 300)."""
+    rng = np.random.RandomState(seed)
+    centres = np.vstack([np.eye(5) * 6, -np.eye(5)[:1] * 6])
+    scales, sizes = [0.02, 0.05, 0.1, 0.3, 0.6, 1.0], [300, 100, 100, 60, 100, 40]
+    X = np.vstack([c + s * rng.randn(m, 5) for c, s, m in
+                   zip(centres, scales, sizes, strict=True)])
+    return X, np.repeat(np.arange(6), sizes)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_probcover_auto_delta_covers_blobs_of_unequal_density(seed):
+    # budget = number of blobs: the last label's gain is largest at a radius that
+    # covers the broad blob in one ball and keeps the blobs apart
+    X, y = _unequal_blobs(seed)
+    auto = ProbCoverSelector(n_select=6, normalize=False, random_state=0).fit(X)
+    assert len(set(y[auto.selected_indices_])) == 6
+    # the previous rule (median radius of a ball of n / budget samples) and any
+    # larger radius merge blobs: fewer covered
+    D = np.sort(pairwise_distances(X), axis=1)
+    fair = float(np.nextafter(np.median(D[:, int(np.ceil(len(X) / 6))]), np.inf))
+    for delta in (fair, 9.0):
+        big = ProbCoverSelector(n_select=6, delta=delta, normalize=False,
+                                random_state=0).fit(X)
+        assert len(set(y[big.selected_indices_])) < 6
+    # the search is recorded; the chosen radius is a candidate
+    grid = auto.delta_scores_
+    assert grid.shape[1] == 2 and np.all(np.diff(grid[:, 0]) > 0)
+    assert auto.delta_ in grid[:, 0] and grid[:, 0].max() == pytest.approx(fair)
+    # same seed, same result; refitting with the chosen delta reproduces it
+    again = ProbCoverSelector(n_select=6, normalize=False, random_state=0).fit(X)
+    np.testing.assert_array_equal(again.selected_indices_, auto.selected_indices_)
+    fixed = ProbCoverSelector(n_select=6, delta=auto.delta_, normalize=False,
+                              random_state=0).fit(X)
+    np.testing.assert_array_equal(fixed.selected_indices_, auto.selected_indices_)
+    assert fixed.n_ball_edges_ == auto.n_ball_edges_ and fixed.delta_scores_ is None
+
+
+def test_probcover_auto_delta_knn_balls_and_edge_budget():
+    X, y = _unequal_blobs(0)
+    knn = ProbCoverSelector(n_select=6, balls="knn", normalize=False, random_state=0).fit(X)
+    # kNN balls: candidates stop at the graph's radius
+    assert knn.delta_ <= np.nextafter(knn.knn_graph_.data.max(), np.inf)
+    assert np.unique(knn.selected_indices_).size == 6
+    # candidates whose balls exceed max_edges are skipped, with a warning
+    sq_norm = np.einsum("ij,ij->i", X, X)
+    deltas, est = auto_delta_candidates(X, sq_norm, 6)
+    cap = int(est[deltas.size // 2])
+    with pytest.warns(UserWarning, match="skipped"):
+        small = ProbCoverSelector(n_select=6, max_edges=cap, normalize=False,
+                                  random_state=0).fit(X)
+    assert small.delta_ <= deltas[deltas.size // 2]
+    with pytest.raises(ValueError, match="max_edges"):
+        ProbCoverSelector(n_select=6, max_edges=10, normalize=False, random_state=0).fit(X)
 
 
 def test_probcover_random_fill_once_all_covered():
