@@ -7,7 +7,7 @@ import numpy as np
 from .._sklearn_compat import Interval, StrOptions
 
 from ._base import SEED_MAX, BaseKNNSelector
-from ._kmeans import fit_kmeans
+from ..neighbors._kmeans import fit_kmeans
 
 #: Default bound on the pairs held by the true delta-ball graph (int32 index and
 #: bool flag: 0.5 GB; with ``delta="auto"`` int32 index and float64 squared
