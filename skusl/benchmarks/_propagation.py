@@ -47,7 +47,7 @@ from ._common import append_jsonl, read_jsonl
 
 #: Bump when a method or the protocol changes meaning: cached cells of another
 #: version are recomputed.
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 GRAPH_NEIGHBORS = 20
 DEFAULT_KS = (3, 5, 10, 20)
 DEFAULT_LPC = (1, 4, 25)

@@ -54,7 +54,8 @@ def register(subparsers):
                        "method's default)")
     label.add_argument("--method", choices=["rounds", "hdl", "knn_dv"], default="rounds",
                        help="rounds (default: every labeled region grows one hop per "
-                       "round), hdl (the paper's Algorithm 1) or the knn_dv baseline")
+                       "round, along the graph's edges both ways), hdl (the paper's "
+                       "Algorithm 1) or the knn_dv baseline")
     label.add_argument("--neighbors", choices=["auto", "exact", "approximate", "ivf"],
                        default="auto", help="kNN search (default auto)")
     label.add_argument("--seed", type=int, default=0, help="random seed (default 0)")

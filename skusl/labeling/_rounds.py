@@ -9,8 +9,14 @@ import numpy as np
 
 from ._propagate import fallback_classes, propagation_state
 
+#: Weight of a reverse edge's vote (``i`` among ``j``'s nearest, for ``i``'s
+#: vote) relative to a forward edge's (``j`` among ``i``'s nearest): half, as
+#: it arrives one round later (:mod:`skusl.labeling._rounds_numba`).
+REVERSE_WEIGHT = 0.5
 
-def rounds_labels(dist, ind, codes, n_classes, features=None, *, weighted=True):
+
+def rounds_labels(dist, ind, codes, n_classes, features=None, *, weighted=True,
+                  reverse_weight=REVERSE_WEIGHT):
     """Propagate labels round by round over a kNN graph given as (n, k) arrays.
 
     Parameters
@@ -24,6 +30,8 @@ def rounds_labels(dist, ind, codes, n_classes, features=None, *, weighted=True):
         Features for the fallback of graph components without labels.
     weighted : bool, default=True
         Similarity-weighted vote (True) or majority vote, ties by similarity.
+    reverse_weight : float, default=0.5
+        Vote weight of a reverse edge relative to a forward one.
 
     Returns
     -------
@@ -46,12 +54,12 @@ def rounds_labels(dist, ind, codes, n_classes, features=None, *, weighted=True):
     n_unlabeled = int((lab < 0).sum())
     order = np.empty(n, dtype=np.int64)
     confidence = np.ones(n, dtype=np.float64)
-    pos = rounds_propagate(ind, w, lab, n_classes, bool(weighted), order, level, shares,
-                           confidence)
+    pos = rounds_propagate(ind, w, lab, n_classes, bool(weighted), float(reverse_weight),
+                           order, level, shares, confidence)
     n_fallback = n_unlabeled - pos
     if n_fallback:
-        # No directed path from these points to a labeled one: take the nearest
-        # labeled point (graph shortest path, then Euclidean), as HDL's last level.
+        # Graph components without a labeled point: the Euclidean-nearest
+        # labeled point, as HDL's last level.
         lost = np.flatnonzero(lab < 0)
         fb = fallback_classes(dist, ind, lab, features)
         lab[lost] = fb[lost]

@@ -3,29 +3,59 @@
 Imported lazily by :mod:`skusl.labeling._rounds` (never at ``import skusl``
 time); compiled once with an explicit signature and ``cache=True``.
 
-One round labels every unlabeled point that has a labeled out-neighbour when
-the round starts (the *candidates*), in order of their labeled-neighbour
-count at that moment (descending, ties by index), each by the
-similarity-weighted vote of its neighbours labeled at its turn. A point
-labeled in round ``r`` makes its unlabeled in-neighbours candidates of round
-``r + 1``, so every labeled region grows exactly one hop per round.
+The kNN graph is directed: ``j`` in ``ind[i]`` is a *forward* edge of ``i``
+(``j`` is among ``i``'s nearest) and a *reverse* edge of ``j`` (``i`` has
+``j`` among its nearest). Both carry evidence, the forward one more: a
+labeled point ``j`` labeled in round ``r`` makes its unlabeled reverse
+neighbours (the ``i`` with ``j`` in ``ind[i]``) candidates of round ``r + 1``
+and its unlabeled forward neighbours candidates of round ``r + 2``. So a
+region grows one hop per round along forward edges and one hop per two
+rounds along reverse ones, and every point in a graph component that holds a
+labeled point is reached (a forward-only growth leaves the points whose
+out-neighbours all point away, about 1 in 8 at k = 3, to a fallback).
 
-Cost: the reverse-neighbour lists (counting sort) and one pass over each
-point's k neighbours when it is voted and when it is labeled, O(n k) in all,
-plus one sort per round (O(n log n) in all). Memory O(n k).
+Within a round the candidates go in order of ``2 F + R`` at the round's start
+(``F`` labeled forward neighbours, ``R`` labeled reverse ones; descending,
+ties by index), each labeled by the vote of its neighbours labeled at its
+turn: forward neighbours with their similarity, reverse ones with
+``reverse_weight`` times it (counts 2 and 1 for the counted vote).
+
+Cost: the reverse-edge lists (counting sort) and one pass over each point's
+forward and reverse edges when it is voted and when it is labeled, O(n k)
+in all, plus one sort per round (O(n log n) in all). Memory O(n k).
 """
 
 import numpy as np
 from numba import njit
 
-from ._hdl_numba import count_labeled, reverse_neighbours, tally_votes
+_SIG = ("int64(int64[:, ::1], float64[:, ::1], int64[::1], int64, boolean, float64, "
+        "int64[::1], int64[::1], float64[:, ::1], float64[::1])")
 
-_SIG = ("int64(int64[:, ::1], float64[:, ::1], int64[::1], int64, boolean, int64[::1], "
-        "int64[::1], float64[:, ::1], float64[::1])")
+
+@njit(cache=True, nogil=True)
+def _reverse_edges(ind):
+    """Reverse edges in CSR layout: ``edge[ptr[j]:ptr[j + 1]]`` are the flat
+    positions ``i * k + t`` with ``ind[i, t] == j``, in increasing ``i``."""
+    n, k = ind.shape
+    ptr = np.zeros(n + 1, np.int64)
+    for i in range(n):
+        for t in range(k):
+            ptr[ind[i, t] + 1] += 1
+    for i in range(n):
+        ptr[i + 1] += ptr[i]
+    fill = ptr[:n].copy()
+    edge = np.empty(n * k, np.int64)
+    for i in range(n):
+        for t in range(k):
+            j = ind[i, t]
+            edge[fill[j]] = i * k + t
+            fill[j] += 1
+    return ptr, edge
 
 
 @njit(_SIG, cache=True, nogil=True)
-def rounds_propagate(ind, w, lab, n_classes, weighted, order, level, dist_out, conf):
+def rounds_propagate(ind, w, lab, n_classes, weighted, reverse_weight, order, level,
+                     dist_out, conf):
     """Label, round by round, every point that some labeled point reaches.
 
     Parameters
@@ -33,14 +63,16 @@ def rounds_propagate(ind, w, lab, n_classes, weighted, order, level, dist_out, c
     ind : int64 array of shape (n, k)
         Out-neighbours of every point (self excluded).
     w : float64 array of shape (n, k)
-        Vote weight of each neighbour (its similarity).
+        Vote weight of each edge (its similarity).
     lab : int64 array of shape (n,)
         Class code of every point, -1 for unlabeled; updated in place.
-        Points with no directed path to a labeled point stay -1.
+        Points in graph components without a labeled point stay -1.
     n_classes : int
     weighted : bool
-        True: the class with the largest summed weight wins. False: the
-        class with the most voters wins, ties by summed weight.
+        True: the class with the largest summed weight wins, ties by count.
+        False: the class with the largest count wins, ties by summed weight.
+    reverse_weight : float
+        Weight of a reverse edge's vote relative to a forward edge's.
     order : int64 array of shape (n,)
         Receives the labeled points in labeling order.
     level : int64 array of shape (n,)
@@ -57,37 +89,66 @@ def rounds_propagate(ind, w, lab, n_classes, weighted, order, level, dist_out, c
         Points labeled (entries of ``order`` written).
     """
     n, k = ind.shape
-    rev_ptr, rev = reverse_neighbours(ind)
-
-    # L[i]: labeled out-neighbours of unlabeled i; the first candidates
-    L = np.zeros(n, np.int64)
-    cur = np.empty(n, np.int64)
-    nxt = np.empty(n, np.int64)
-    queued = np.zeros(n, np.bool_)
-    n_cur = 0
+    ptr, edge = _reverse_edges(ind)
+    n_fwd = np.zeros(n, np.int64)  # labeled forward neighbours of unlabeled points
+    n_rev = np.zeros(n, np.int64)  # labeled reverse neighbours
     for i in range(n):
-        if lab[i] == -1:
-            c = count_labeled(i, ind, lab)
-            L[i] = c
-            if c > 0:
-                cur[n_cur] = i
-                n_cur += 1
-                queued[i] = True
+        if lab[i] >= 0:
+            for t in range(k):
+                n_rev[ind[i, t]] += 1
+        else:
+            for t in range(k):
+                if lab[ind[i, t]] >= 0:
+                    n_fwd[i] += 1
+    # Candidates of rounds r, r + 1, r + 2 live in buffers r % 3, (r+1) % 3,
+    # (r+2) % 3; ``sched`` is each point's earliest round so far (a point is
+    # pushed once per value, so each buffer holds at most n entries).
+    never = np.int64(1) << 62
+    sched = np.full(n, never, np.int64)
+    buf = np.empty((3, n), np.int64)
+    n_buf = np.zeros(3, np.int64)
+    for i in range(n):
+        if lab[i] == -1 and (n_fwd[i] > 0 or n_rev[i] > 0):
+            r = 1 if n_fwd[i] > 0 else 2
+            sched[i] = r
+            buf[r % 3, n_buf[r % 3]] = i
+            n_buf[r % 3] += 1
 
     cnt = np.zeros(n_classes, np.int64)
     sims = np.zeros(n_classes, np.float64)
+    span = 2 * k + n + 1  # > 2 F + R
     pos = 0
     rnd = 0
-    while n_cur > 0:
+    while n_buf[0] + n_buf[1] + n_buf[2] > 0:
         rnd += 1
+        b = rnd % 3
+        cur = np.empty(n_buf[b], np.int64)
+        n_cur = 0
+        for a in range(n_buf[b]):
+            i = buf[b, a]
+            if lab[i] == -1 and sched[i] == rnd:
+                cur[n_cur] = i
+                n_cur += 1
+        n_buf[b] = 0
         keys = np.empty(n_cur, np.int64)
         for a in range(n_cur):
-            keys[a] = (k - L[cur[a]]) * n + cur[a]  # most labeled neighbours first
+            i = cur[a]
+            keys[a] = (span - 2 * n_fwd[i] - n_rev[i]) * n + i  # most evidence first
         perm = np.argsort(keys)
-        n_nxt = 0
         for a in range(n_cur):
             i = cur[perm[a]]
-            total = tally_votes(i, ind, w, lab, cnt, sims)
+            cnt[:] = 0
+            sims[:] = 0.0
+            for t in range(k):
+                c = lab[ind[i, t]]
+                if c >= 0:
+                    cnt[c] += 2
+                    sims[c] += w[i, t]
+            for e in range(ptr[i], ptr[i + 1]):
+                c = lab[edge[e] // k]
+                if c >= 0:
+                    cnt[c] += 1
+                    sims[c] += reverse_weight * w[edge[e] // k, edge[e] % k]
             best = 0
             for c in range(1, n_classes):
                 if weighted:
@@ -95,29 +156,36 @@ def rounds_propagate(ind, w, lab, n_classes, weighted, order, level, dist_out, c
                         best = c
                 elif cnt[c] > cnt[best] or (cnt[c] == cnt[best] and sims[c] > sims[best]):
                     best = c
-            if weighted:
-                s = 0.0
-                for c in range(n_classes):
-                    s += sims[c]
-                for c in range(n_classes):
-                    dist_out[i, c] = sims[c] / s
-            else:
-                for c in range(n_classes):
-                    dist_out[i, c] = cnt[c] / total
+            s = 0.0
+            total = 0
+            for c in range(n_classes):
+                s += sims[c]
+                total += cnt[c]
+            for c in range(n_classes):
+                dist_out[i, c] = sims[c] / s if weighted else cnt[c] / total
             conf[i] = dist_out[i, best]
             lab[i] = best
             level[i] = rnd
             order[pos] = i
             pos += 1
-            for e in range(rev_ptr[i], rev_ptr[i + 1]):
-                r = rev[e]
-                if lab[r] != -1:
-                    continue
-                L[r] += 1
-                if not queued[r]:  # not a candidate of this round: one of the next
-                    queued[r] = True
-                    nxt[n_nxt] = r
-                    n_nxt += 1
-        cur, nxt = nxt, cur
-        n_cur = n_nxt
+            # i is now a labeled forward neighbour of its reverse neighbours ...
+            b1 = (rnd + 1) % 3
+            for e in range(ptr[i], ptr[i + 1]):
+                r = edge[e] // k
+                if lab[r] == -1:
+                    n_fwd[r] += 1
+                    if sched[r] > rnd + 1:
+                        sched[r] = rnd + 1
+                        buf[b1, n_buf[b1]] = r
+                        n_buf[b1] += 1
+            # ... and a labeled reverse neighbour of its forward neighbours
+            b2 = (rnd + 2) % 3
+            for t in range(k):
+                o = ind[i, t]
+                if lab[o] == -1:
+                    n_rev[o] += 1
+                    if sched[o] > rnd + 2:
+                        sched[o] = rnd + 2
+                        buf[b2, n_buf[b2]] = o
+                        n_buf[b2] += 1
     return pos

@@ -376,32 +376,46 @@ def test_cli_bad_labels(tmp_path):
 
 
 # --------------------------------------------------------------------------- rounds
-def slow_rounds(dist, ind, codes, n_classes, weighted=True):
+def slow_rounds(dist, ind, codes, n_classes, weighted=True, reverse_weight=0.5):
     """method="rounds" as its docstring words it, with plain Python loops.
 
-    Every round: the candidates are the unlabeled samples with a labeled
-    neighbour (L > 0) when the round starts, taken by L descending then index;
-    each is labeled at its turn by the vote of its neighbours labeled *then*
-    (summed similarity, ties by count, then the smaller class; or count first).
-    Unreached samples are left -1. Returns labels, order, level, confidence.
+    A sample labeled in round r (the given labels: round 0) reaches, in round
+    r + 1, the samples that have it among their neighbours (a forward edge of
+    theirs) and, in round r + 2, its own neighbours (a reverse edge of
+    theirs). Every round: the candidates are the unlabeled samples reached by
+    then, taken by 2 F + R descending (labeled forward and reverse neighbours
+    when the round starts), then index; each is labeled at its turn by the
+    vote of its neighbours labeled *then*: forward ones with their
+    similarity and count 2, reverse ones with ``reverse_weight`` times it and
+    count 1 (summed similarity, ties by count, then the smaller class; or
+    count first). Unreached samples are left -1. Returns labels, order,
+    level, confidence.
     """
     n, k = ind.shape
     lab = list(codes)
     sim = 1.0 / (dist + 1e-12)
+    rev = [[(i, t) for i in range(n) for t in range(k) if ind[i][t] == j] for j in range(n)]
+    when = {i: 0 for i in range(n) if lab[i] != -1}  # round each sample got its label
     order, level, conf, rnd = [], [-1] * n, [1.0] * n, 0
-    while True:
-        L = {i: sum(1 for j in ind[i] if lab[j] != -1) for i in range(n) if lab[i] == -1}
-        cand = sorted((i for i in L if L[i] > 0), key=lambda i: (-L[i], i))
-        if not cand:
-            break
+    while when and rnd <= max(when.values()) + 2:
         rnd += 1
-        for i in cand:
+        unl = [i for i in range(n) if lab[i] == -1]
+        cand = [i for i in unl
+                if any(when.get(j, rnd) + 1 <= rnd for j in ind[i])
+                or any(when.get(r, rnd) + 2 <= rnd for r, _ in rev[i])]
+        F = {i: sum(lab[j] != -1 for j in ind[i]) for i in cand}
+        R = {i: sum(lab[r] != -1 for r, _ in rev[i]) for i in cand}
+        for i in sorted(cand, key=lambda i: (-(2 * F[i] + R[i]), i)):
             count, ssum = [0] * n_classes, [0.0] * n_classes
             for t in range(k):
                 c = lab[ind[i][t]]
                 if c != -1:
-                    count[c] += 1
+                    count[c] += 2
                     ssum[c] += sim[i][t]
+            for r, t in rev[i]:
+                if lab[r] != -1:
+                    count[lab[r]] += 1
+                    ssum[lab[r]] += reverse_weight * sim[r][t]
             if weighted:
                 best = max(range(n_classes), key=lambda c: (ssum[c], count[c], -c))
                 conf[i] = ssum[best] / sum(ssum)
@@ -409,6 +423,7 @@ def slow_rounds(dist, ind, codes, n_classes, weighted=True):
                 best = max(range(n_classes), key=lambda c: (count[c], ssum[c], -c))
                 conf[i] = count[best] / sum(count)
             lab[i] = best
+            when[i] = rnd
             order.append(i)
             level[i] = rnd
     return np.array(lab), np.array(order), np.array(level), np.array(conf)
@@ -453,6 +468,41 @@ def test_rounds_restatement_covers_fallback_and_ties():
     dist, ind = brute_knn(X, 6)
     level = rounds_labels(dist, ind, codes, 3, X)[2]
     assert level.max() >= 3  # several rounds, not one sweep
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_rounds_reaches_every_component_with_a_label(k):
+    """Forward and reverse edges: only components without a label need the fallback.
+
+    At k = 1-3 some samples have no *directed* path to a labeled one (their
+    neighbours all point away); a forward-only growth would leave them to the
+    fallback, so the count below differs from that one's on these problems.
+    """
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
+
+    from skusl.labeling._rounds import rounds_labels
+
+    X, y, _ = make_problem(3, n=200, frac=0.03)
+    dist, ind = brute_knn(X, k)
+    codes = np.where(y >= 0, y, -1)
+    n = len(y)
+    adj = sp.csr_matrix((np.ones(n * k), (np.repeat(np.arange(n), k), ind.ravel())), (n, n))
+    _, comp = connected_components(adj, directed=False)
+    has_label = np.zeros(comp.max() + 1, bool)
+    has_label[comp[codes >= 0]] = True
+    unreached = (codes < 0) & ~has_label[comp]
+    got = rounds_labels(dist, ind, codes, 3, X)
+    assert got[5] == unreached.sum()
+    np.testing.assert_array_equal(got[2] == 0, unreached)
+    # and the samples no directed path joins to a label exist here (the case that matters)
+    from scipy.sparse.csgraph import breadth_first_order
+
+    reach = np.zeros(n, bool)
+    for s in np.flatnonzero(codes >= 0):
+        reach[breadth_first_order(adj.T.tocsr(), s, directed=True,
+                                  return_predecessors=False)] = True
+    assert ((codes < 0) & has_label[comp] & ~reach).any()
 
 
 def two_blobs_and_a_chain():
