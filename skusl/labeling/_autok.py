@@ -79,10 +79,13 @@ class AutoK(MetaEstimatorMixin, BaseEstimator):
     estimator) at k = 1 .. ``k_max``, and score the held-out labels.
     ``scores_`` is the held-out accuracy at each k. ``k_`` is the method's
     default k (``HDLLabeler``'s: 10 for rounds, 3 for hdl and knn_dv) unless
-    the best k beats it by more than two standard errors of the paired
-    difference over the held-out samples (a few tens of held-out labels
-    make a noisy curve; the default is the k measured best on the shared
-    sets, ``docs/benchmarks/propagation.md``). With one label per class
+    the best k beats it clearly: by more than Student's t (97.7% one-sided,
+    about two standard errors for tens of samples) in standard errors of the
+    paired difference, each held-out sample counted once however many draws
+    held it out, its variance shrunk towards the largest possible by one
+    pseudo-observation (a few tens of held-out labels make a noisy curve;
+    the default is the k measured best on the shared sets,
+    ``docs/benchmarks/propagation.md``). With one label per class
     nothing can be held out: ``k_`` is the default and ``scores_`` NaN.
     This is informative where the paper's estimator is not: with few labels
     per class, ``mu_k`` below is 0 for every k at or above the labels per
@@ -399,7 +402,8 @@ class AutoK(MetaEstimatorMixin, BaseEstimator):
             self.k_ = default_k
             self.scores_ = np.full(len(k_values), np.nan)
         else:
-            self.k_, self.scores_ = choose_k(correct, k_values, default_k)
+            self.k_, self.scores_ = choose_k(correct, k_values, default_k,
+                                             np.concatenate(splits))
         self.n_held_out_ = int(sum(h.size for h in splits))
         self.classes_ = classes
         # the other criterion's curves: fitted, but empty

@@ -11,10 +11,12 @@ labels alone.
 import numpy as np
 
 #: A k other than the method's default is taken only when its held-out
-#: accuracy beats the default's by more than this many standard errors of the
-#: paired difference: with tens of held-out labels the curve is noisy, and the
-#: default is the k measured best over the shared sets.
-SWITCH_Z = 2.0
+#: accuracy beats the default's clearly: by more than this one-sided quantile
+#: of Student's t (with the held-out samples' count less one as its degrees
+#: of freedom) in standard errors of the paired difference. With tens of
+#: held-out labels the curve is noisy, and the default is the k measured best
+#: over the shared sets.
+SWITCH_QUANTILE = 0.977  # 2 standard errors for a normal
 
 
 def holdout_splits(codes, n_repeats, fraction, rng):
@@ -89,8 +91,20 @@ def knn_dv_correct(features, codes, n_classes, splits, k_values):
     return np.array([np.concatenate(r) for r in rows])
 
 
-def choose_k(correct, k_values, default_k):
-    """The default k unless another beats it clearly (see :data:`SWITCH_Z`).
+def choose_k(correct, k_values, default_k, sample_ids=None):
+    """The default k unless another beats it clearly (see :data:`SWITCH_QUANTILE`).
+
+    Parameters
+    ----------
+    correct : bool array of shape (len(k_values), n_scored)
+        Held-out correctness, all repeats concatenated.
+    k_values : sequence of int
+    default_k : int
+    sample_ids : int array of shape (n_scored,) or None
+        Which labeled sample each column scores. A sample held out in several
+        repeats is one observation (its columns averaged): counting it once
+        per repeat would shrink the standard error by the square root of the
+        repeats without adding evidence. ``None``: every column its own sample.
 
     Returns
     -------
@@ -98,13 +112,24 @@ def choose_k(correct, k_values, default_k):
     scores : ndarray of shape (len(k_values),)
         Held-out accuracy at each k.
     """
+    from scipy.stats import t as student_t
+
     scores = correct.mean(axis=1)
     k_values = list(k_values)
     d = k_values.index(default_k) if default_k in k_values else int(np.argmax(scores))
     best = int(np.argmax(scores))  # ties: the smaller k
     diff = correct[best].astype(np.float64) - correct[d]
+    if sample_ids is not None:
+        _, inverse, counts = np.unique(sample_ids, return_inverse=True, return_counts=True)
+        diff = np.bincount(inverse, weights=diff) / counts
     m = diff.shape[0]
-    se = diff.std(ddof=1) / np.sqrt(m) if m > 1 else np.inf
-    if diff.mean() > SWITCH_Z * se:
+    if m < 2 or best == d:
+        return int(k_values[d]), scores
+    # One pseudo-observation of the largest variance a difference of two
+    # correctness indicators can have (1) keeps a few unanimous samples
+    # (standard deviation 0) from passing as certain.
+    var = ((m - 1) * diff.var(ddof=1) + 1.0) / m
+    se = np.sqrt(var / m)
+    if diff.mean() > student_t.ppf(SWITCH_QUANTILE, m - 1) * se:
         return int(k_values[best]), scores
     return int(k_values[d]), scores

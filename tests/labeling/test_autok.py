@@ -215,3 +215,17 @@ def test_holdout_steers_hdl_away_from_flooding():
     truth = np.r_[np.zeros(60), np.ones(60), chain[:, 0] > 2]
     assert (flooded.transduction_ == truth).mean() < 0.7
     assert (auto.estimator_.transduction_ == truth).mean() > 0.9
+
+
+def test_holdout_counts_a_sample_held_out_in_several_draws_once():
+    from skusl.labeling._holdout import choose_k
+
+    # 8 held-out samples, each in all 5 draws: k=3 right on 4 of them, k=10 on none
+    per_sample = np.zeros((3, 8), dtype=bool)
+    per_sample[0, :4] = True
+    correct = np.tile(per_sample, 5)
+    ids = np.tile(np.arange(8), 5)
+    assert choose_k(correct, [3, 5, 10], 10)[0] == 3  # 40 "samples": looks clear
+    assert choose_k(correct, [3, 5, 10], 10, ids)[0] == 10  # 8 samples: it is not
+    # three unanimous samples are not certainty either
+    assert choose_k(np.array([[1, 1, 1], [0, 0, 0]], bool), [3, 10], 10)[0] == 10
