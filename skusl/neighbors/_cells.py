@@ -93,7 +93,9 @@ def cell_kneighbors(X, n_neighbors, *, n_probe=N_PROBE, cell_size=CELL_SIZE,
     _, centers = fit_kmeans(X[rows], n_cells, int(rng.randint(np.iinfo(np.int32).max)))
     centers = np.ascontiguousarray(centers, dtype=X.dtype)
     n_probe_max = int(min(max_probe, n_cells))
-    _, probes = exact_kneighbors(X, centers, n_probe_max, backend=backend, exclude_self=False)
+    # Only the ranking of the centroids matters here: no float64 distances.
+    _, probes = exact_kneighbors(X, centers, n_probe_max, backend=backend, exclude_self=False,
+                                 direct_distances=False)
     home = probes[:, 0]
     recall = None
     if target_recall is not None:
