@@ -26,10 +26,12 @@ _SIG = ("UniTuple(int64, 2)(int64[:, ::1], float64[:, ::1], int64[::1], int64, "
 
 @njit("Tuple((int64[::1], int64[::1]))(int64[:, ::1])", cache=True, nogil=True)
 def reverse_neighbours(ind):
-    """Reverse-neighbour lists of a kNN index array (CSR layout).
+    """Reverse edges of a kNN index array (CSR layout).
 
-    ``rev[rev_ptr[j]:rev_ptr[j + 1]]`` are the rows ``i`` with ``j`` among
-    ``ind[i]``, in increasing ``i``. Shared by the HDL and rounds kernels.
+    ``rev[rev_ptr[j]:rev_ptr[j + 1]]`` are the flat positions ``i * k + t``
+    with ``ind[i, t] == j``, in increasing ``i``: ``rev // k`` is the row
+    that has ``j`` among its neighbours, and the position gives that edge's
+    weight. Shared by the HDL and rounds kernels.
     """
     n, k = ind.shape
     rev_ptr = np.zeros(n + 1, np.int64)
@@ -43,7 +45,7 @@ def reverse_neighbours(ind):
     for i in range(n):
         for t in range(k):
             j = ind[i, t]
-            rev[fill[j]] = i
+            rev[fill[j]] = i * k + t
             fill[j] += 1
     return rev_ptr, rev
 
@@ -189,7 +191,7 @@ def hdl_propagate(ind, w, lab, n_classes, fb, use_fb, order, level, dist_out, po
             in_round[i] = False
             indeg[i] = 0
             for e in range(rev_ptr[i], rev_ptr[i + 1]):
-                r = rev[e]
+                r = rev[e] // k
                 if lab[r] != -1:
                     continue
                 old = L[r]

@@ -29,29 +29,10 @@ in all, plus one sort per round (O(n log n) in all). Memory O(n k).
 import numpy as np
 from numba import njit
 
+from ._hdl_numba import reverse_neighbours
+
 _SIG = ("int64(int64[:, ::1], float64[:, ::1], int64[::1], int64, boolean, float64, "
         "int64[::1], int64[::1], float64[:, ::1], float64[::1])")
-
-
-@njit(cache=True, nogil=True)
-def _reverse_edges(ind):
-    """Reverse edges in CSR layout: ``edge[ptr[j]:ptr[j + 1]]`` are the flat
-    positions ``i * k + t`` with ``ind[i, t] == j``, in increasing ``i``."""
-    n, k = ind.shape
-    ptr = np.zeros(n + 1, np.int64)
-    for i in range(n):
-        for t in range(k):
-            ptr[ind[i, t] + 1] += 1
-    for i in range(n):
-        ptr[i + 1] += ptr[i]
-    fill = ptr[:n].copy()
-    edge = np.empty(n * k, np.int64)
-    for i in range(n):
-        for t in range(k):
-            j = ind[i, t]
-            edge[fill[j]] = i * k + t
-            fill[j] += 1
-    return ptr, edge
 
 
 @njit(_SIG, cache=True, nogil=True)
@@ -90,7 +71,7 @@ def rounds_propagate(ind, w, lab, n_classes, weighted, reverse_weight, order, le
         Points labeled (entries of ``order`` written).
     """
     n, k = ind.shape
-    ptr, edge = _reverse_edges(ind)
+    ptr, edge = reverse_neighbours(ind)
     n_fwd = np.zeros(n, np.int64)  # labeled forward neighbours of unlabeled points
     n_rev = np.zeros(n, np.int64)  # labeled reverse neighbours
     for i in range(n):
