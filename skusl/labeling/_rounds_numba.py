@@ -35,6 +35,16 @@ _SIG = ("int64(int64[:, ::1], float64[:, ::1], int64[::1], int64, boolean, float
         "int64[::1], int64[::1], float64[:, ::1], float64[::1])")
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _schedule(p, when, sched, buf, n_buf):
+    """Make ``p`` a candidate of round ``when`` unless it is one of an earlier round."""
+    if sched[p] > when:
+        sched[p] = when
+        b = when % 3
+        buf[b, n_buf[b]] = p
+        n_buf[b] += 1
+
+
 @njit(_SIG, cache=True, nogil=True)
 def rounds_propagate(ind, w, lab, n_classes, weighted, reverse_weight, order, level,
                      dist_out, conf):
@@ -91,10 +101,7 @@ def rounds_propagate(ind, w, lab, n_classes, weighted, reverse_weight, order, le
     n_buf = np.zeros(3, np.int64)
     for i in range(n):
         if lab[i] == -1 and (n_fwd[i] > 0 or n_rev[i] > 0):
-            r = 1 if n_fwd[i] > 0 else 2
-            sched[i] = r
-            buf[r % 3, n_buf[r % 3]] = i
-            n_buf[r % 3] += 1
+            _schedule(i, 1 if n_fwd[i] > 0 else 2, sched, buf, n_buf)
 
     cnt = np.zeros(n_classes, np.int64)
     sims = np.zeros(n_classes, np.float64)
@@ -151,23 +158,15 @@ def rounds_propagate(ind, w, lab, n_classes, weighted, reverse_weight, order, le
             order[pos] = i
             pos += 1
             # i is now a labeled forward neighbour of its reverse neighbours ...
-            b1 = (rnd + 1) % 3
             for e in range(ptr[i], ptr[i + 1]):
                 r = edge[e] // k
                 if lab[r] == -1:
                     n_fwd[r] += 1
-                    if sched[r] > rnd + 1:
-                        sched[r] = rnd + 1
-                        buf[b1, n_buf[b1]] = r
-                        n_buf[b1] += 1
+                    _schedule(r, rnd + 1, sched, buf, n_buf)
             # ... and a labeled reverse neighbour of its forward neighbours
-            b2 = (rnd + 2) % 3
             for t in range(k):
                 o = ind[i, t]
                 if lab[o] == -1:
                     n_rev[o] += 1
-                    if sched[o] > rnd + 2:
-                        sched[o] = rnd + 2
-                        buf[b2, n_buf[b2]] = o
-                        n_buf[b2] += 1
+                    _schedule(o, rnd + 2, sched, buf, n_buf)
     return pos
