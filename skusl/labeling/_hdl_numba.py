@@ -52,7 +52,7 @@ def reverse_neighbours(ind):
 
 @njit(cache=True, nogil=True, inline="always")
 def count_labeled(i, ind, lab):
-    """How many of ``i``'s neighbours are labeled. Shared by the HDL and rounds kernels."""
+    """How many of ``i``'s neighbours are labeled (HDL kernel)."""
     c = 0
     for t in range(ind.shape[1]):
         if lab[ind[i, t]] >= 0:
@@ -65,7 +65,7 @@ def tally_votes(i, ind, w, lab, cnt, sims):
     """Count and summed similarity per class of ``i``'s labeled neighbours.
 
     Fills ``cnt`` and ``sims`` (length n_classes) and returns how many of
-    the neighbours are labeled. Shared by the HDL and rounds kernels.
+    the neighbours are labeled (HDL kernel; rounds also counts reverse edges).
     """
     cnt[:] = 0
     sims[:] = 0.0

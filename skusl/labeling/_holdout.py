@@ -103,8 +103,8 @@ def choose_k(correct, k_values, default_k, sample_ids=None):
     sample_ids : int array of shape (n_scored,) or None
         Which labeled sample each column scores. A sample held out in several
         repeats is one observation (its columns averaged): counting it once
-        per repeat would shrink the standard error by the square root of the
-        repeats without adding evidence. ``None``: every column its own sample.
+        per repeat would shrink the standard error as if each draw brought a
+        new sample, without adding evidence. ``None``: every column its own sample.
 
     Returns
     -------

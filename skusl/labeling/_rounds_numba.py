@@ -82,6 +82,7 @@ def rounds_propagate(ind, w, lab, n_classes, weighted, reverse_weight, order, le
     """
     n, k = ind.shape
     ptr, edge = reverse_neighbours(ind)
+    w_flat = w.ravel()  # edge i -> ind[i, t] at position i * k + t
     n_fwd = np.zeros(n, np.int64)  # labeled forward neighbours of unlabeled points
     n_rev = np.zeros(n, np.int64)  # labeled reverse neighbours
     for i in range(n):
@@ -137,7 +138,7 @@ def rounds_propagate(ind, w, lab, n_classes, weighted, reverse_weight, order, le
                 c = lab[edge[e] // k]
                 if c >= 0:
                     cnt[c] += 1
-                    sims[c] += reverse_weight * w[edge[e] // k, edge[e] % k]
+                    sims[c] += reverse_weight * w_flat[edge[e]]
             best = 0
             for c in range(1, n_classes):
                 if weighted:

@@ -167,8 +167,9 @@ def exact_kneighbors(X, Y, n_neighbors, *, backend, exclude_self,
         Recompute the distances of the k found directly in float64 and sort
         by them (the result then does not depend on the GEMM's tiling).
         ``False`` keeps the GEMM's distances and order: for callers that
-        need only a ranking, such as the probed cells of the IVF search,
-        where the float64 pass cost as much as the GEMM (1M x 32 x 512).
+        need only a ranking, such as the probed cells of the IVF search
+        (32 centroids a row; at 200k x 512 the float64 pass took 16.7 s of
+        the probe search's 21.4 s in one profile).
 
     Returns
     -------
