@@ -18,8 +18,8 @@ import numpy as np
 from .._validation import check_embeddings
 from ..metrics import class_coverage, linear_probe_accuracy
 from ..selection import ProbCoverSelector
-from ..selection._probcover import (_coverage_greedy, auto_delta_candidates, choose_delta,
-                                    delta_ball_graph)
+from ..selection._balls import exact_ball_graph
+from ..selection._probcover import _coverage_greedy, auto_delta_candidates, choose_delta
 from ._quality import DEFAULT_MAX_SAMPLES, PROBE_C, load_dataset
 
 DEFAULT_DATASETS = ("fashion20k_pixels",)
@@ -32,7 +32,7 @@ def delta_curve(X, y, n_per_class):
     Xd = np.asarray(auto._preprocess(check_embeddings(auto, X)), dtype=np.float64)
     sq_norm = np.einsum("ij,ij->i", Xd, Xd)
     deltas, _ = auto_delta_candidates(Xd, sq_norm, n_select)
-    balls = delta_ball_graph(Xd, sq_norm, deltas[-1], squared=True)
+    balls = exact_ball_graph(Xd, sq_norm, deltas[-1], squared=True)
     best, scores = choose_delta(balls, balls, deltas, n_select, squared=True)
     window = np.convolve(np.ones(scores.size), np.ones(3), mode="same")
     smooth = np.convolve(scores.astype(float), np.ones(3), mode="same") / window

@@ -80,22 +80,15 @@ def cell_kneighbors(X, n_neighbors, *, n_probe=N_PROBE, cell_size=CELL_SIZE,
         Euclidean distances, ascending; ties by smaller index.
     ind : ndarray of shape (n, n_neighbors), int64
     """
-    from ._kmeans import fit_kmeans
     from ._exact import exact_kneighbors
 
     n = X.shape[0]
     k = int(n_neighbors)
-    n_cells = int(max(1, min(n // max(1, cell_size), n)))
-    n_probe = int(min(n_probe, n_cells))
     rng = check_random_state(random_state)
-    sample = int(min(n, max(n_cells, SAMPLE_PER_CELL * n_cells)))
-    rows = np.sort(rng.choice(n, sample, replace=False))
-    _, centers = fit_kmeans(X[rows], n_cells, int(rng.randint(np.iinfo(np.int32).max)))
-    centers = np.ascontiguousarray(centers, dtype=X.dtype)
-    n_probe_max = int(min(max_probe, n_cells))
-    # Only the ranking of the centroids matters here: no float64 distances.
-    _, probes = exact_kneighbors(X, centers, n_probe_max, backend=backend, exclude_self=False,
-                                 direct_distances=False)
+    probes, n_cells = cell_probes(X, max_probe, cell_size=cell_size, random_state=rng,
+                                  backend=backend)
+    n_probe = int(min(n_probe, n_cells))
+    n_probe_max = probes.shape[1]
     home = probes[:, 0]
     recall = None
     if target_recall is not None:
@@ -119,6 +112,34 @@ def cell_kneighbors(X, n_neighbors, *, n_probe=N_PROBE, cell_size=CELL_SIZE,
     if recall is not None and recall < target_recall and not search_below_target:
         return None
     return _search(X, probes[:, :n_probe], k, backend, progress)
+
+
+def cell_probes(X, n_probe, *, cell_size=CELL_SIZE, random_state=None, backend="numba"):
+    """K-Means cells of ``X`` and every row's ``n_probe`` nearest cells.
+
+    ``n / cell_size`` centroids from K-Means on :data:`SAMPLE_PER_CELL`
+    seeded rows per cell. Only the ranking of the centroids matters here,
+    so no float64 distances are computed.
+
+    Returns
+    -------
+    probes : ndarray of shape (n, min(n_probe, n_cells)), int64
+        Cells by increasing centroid distance; column 0 is the row's home cell.
+    n_cells : int
+    """
+    from ._exact import exact_kneighbors
+    from ._kmeans import fit_kmeans
+
+    n = X.shape[0]
+    n_cells = int(max(1, min(n // max(1, cell_size), n)))
+    rng = check_random_state(random_state)
+    sample = int(min(n, max(n_cells, SAMPLE_PER_CELL * n_cells)))
+    rows = np.sort(rng.choice(n, sample, replace=False))
+    _, centers = fit_kmeans(X[rows], n_cells, int(rng.randint(np.iinfo(np.int32).max)))
+    centers = np.ascontiguousarray(centers, dtype=X.dtype)
+    _, probes = exact_kneighbors(X, centers, int(min(n_probe, n_cells)), backend=backend,
+                                 exclude_self=False, direct_distances=False)
+    return probes, n_cells
 
 
 def _search(X, probes, k, backend, progress):

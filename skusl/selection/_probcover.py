@@ -6,6 +6,8 @@ from numbers import Integral, Real
 import numpy as np
 from .._sklearn_compat import Interval, StrOptions
 
+from ._balls import (TooManyPairsError, ball_graph, ball_method, block_rows, estimate_ball_edges,
+                     probe_blocks, probe_rows, sq_dist_block)
 from ._base import SEED_MAX, BaseKNNSelector
 from ..neighbors._kmeans import fit_kmeans
 
@@ -135,26 +137,8 @@ def max_coverage_greedy(dist, ind, delta, n_select, random_state):
     return chosen, covered
 
 
-def _sq_dist_block(X, sq_norm, rows):
-    """Squared distances of ``X[rows]`` to every row of ``X`` (float64, clipped at 0)."""
-    G = X[rows] @ X.T
-    sq = sq_norm[rows, None] - 2.0 * G + sq_norm[None, :]
-    return np.maximum(sq, 0.0)
-
-
-def _probe_rows(n_samples, n_probe=1000):
-    """Evenly spaced rows used to estimate ball sizes (no random draw needed)."""
-    return np.unique(np.linspace(0, n_samples - 1, min(n_samples, n_probe)).astype(np.int64))
-
-
 #: Candidate radii tried by ``delta="auto"`` (geometric in the ball size).
 N_DELTA_CANDIDATES = 20
-
-
-def _probe_blocks(X, sq_norm, rows, block=128):
-    """Squared distances of the probe ``rows`` to every sample, ``block`` rows at a time."""
-    for start in range(0, rows.size, block):
-        yield start, _sq_dist_block(X, sq_norm, rows[start:start + block])
 
 
 def _radius_grid(lo, hi, n_candidates):
@@ -173,7 +157,8 @@ def auto_delta_candidates(X, sq_norm, n_balls, n_candidates=N_DELTA_CANDIDATES):
     disjoint balls would hold every sample: the largest a fair share allows),
     both over 1000 evenly spaced rows. A geometric grid in the radius, not in
     the ball size: where one dense region sets every median, the radii that
-    suit the sparser regions are still tried. Memory O(128 n).
+    suit the sparser regions are still tried. Memory: a block of
+    :data:`skusl.selection._balls.BLOCK_BYTES` of distances.
 
     Returns
     -------
@@ -187,15 +172,15 @@ def auto_delta_candidates(X, sq_norm, n_balls, n_candidates=N_DELTA_CANDIDATES):
         return np.array([1.0]), np.array([n], dtype=np.int64)
     q_max = int(min(n - 1, np.ceil(n / max(n_balls, 1))))
     qs = np.unique([1, max(q_max, 1)])
-    rows = _probe_rows(n)
+    rows = probe_rows(n)
     kth = np.empty((rows.size, qs.size))
-    for start, sq in _probe_blocks(X, sq_norm, rows):
+    for start, sq in probe_blocks(X, sq_norm, rows):
         kth[start:start + sq.shape[0]] = np.partition(sq, qs, axis=1)[:, qs]  # col 0: self
     lo, hi = np.sqrt(np.median(kth, axis=0))[[0, -1]]
     deltas = _radius_grid(lo, hi, n_candidates)
     counts = np.zeros(deltas.size, dtype=np.int64)
     d2 = deltas * deltas
-    for _, sq in _probe_blocks(X, sq_norm, rows):
+    for _, sq in probe_blocks(X, sq_norm, rows):
         counts += np.array([int((sq < t).sum()) for t in d2], dtype=np.int64)
     return deltas, np.ceil(counts * n / rows.size).astype(np.int64)
 
@@ -230,46 +215,6 @@ def choose_delta(out, inc, deltas, n_select, *, squared):
     smooth = np.convolve(scores.astype(float), np.ones(3), mode="same") / window
     best = int(np.flatnonzero(smooth == smooth.max())[-1])
     return best, scores
-
-
-def estimate_ball_edges(X, sq_norm, delta):
-    """Estimated number of (i, j) pairs closer than ``delta``, self included."""
-    n = X.shape[0]
-    rows = _probe_rows(n)
-    count = sum(int((sq < delta * delta).sum()) for _, sq in _probe_blocks(X, sq_norm, rows))
-    return int(np.ceil(count * n / rows.size))
-
-
-def delta_ball_graph(X, sq_norm, delta, *, block_rows=1024, squared=False):
-    """CSR pattern of the true delta-balls: row i holds every j with d(i, j) < delta.
-
-    Self included. Built in row blocks of ``block_rows x n`` distances, so
-    memory is O(block n + edges); the pattern is symmetric, so row i is also
-    the set of balls that contain i. With ``squared`` the entries hold the
-    squared distances (float64, the centre 0), so that the balls of any
-    smaller radius are the entries below its square: the same pattern
-    ``delta_ball_graph`` builds at that radius.
-    """
-    import scipy.sparse as sp
-
-    n = X.shape[0]
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    parts, values = [], []
-    d2 = delta * delta
-    for start in range(0, n, block_rows):
-        rows = np.arange(start, min(n, start + block_rows))
-        sq = _sq_dist_block(X, sq_norm, rows)
-        sq[np.arange(rows.size), rows] = 0.0  # a ball always holds its centre
-        inside = sq < d2
-        r, c = np.nonzero(inside)
-        parts.append(c.astype(np.int32 if n < 2**31 else np.int64))
-        if squared:
-            values.append(sq[r, c])
-        indptr[rows + 1] = np.bincount(r, minlength=rows.size)
-    indices = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
-    np.cumsum(indptr, out=indptr)
-    data = np.concatenate(values) if squared else np.ones(indices.size, dtype=bool)
-    return sp.csr_matrix((data, indices, indptr), shape=(n, n))
 
 
 def ball_coverage_greedy(balls, n_select, random_state, labeled=None, limit=None):
@@ -312,9 +257,10 @@ def exact_impure_radius(X, sq_norm, pseudo_labels, r):
     """
     r = r.copy()
     todo = np.flatnonzero(~np.isfinite(r))
-    for start in range(0, todo.size, 1024):
-        rows = todo[start:start + 1024]
-        sq = _sq_dist_block(X, sq_norm, rows)
+    step = block_rows(X.shape[0], limit=1024)
+    for start in range(0, todo.size, step):
+        rows = todo[start:start + step]
+        sq = sq_dist_block(X, sq_norm, rows)
         sq[pseudo_labels[rows][:, None] == pseudo_labels[None, :]] = np.inf
         r[rows] = np.sqrt(sq.min(axis=1))
     return r
@@ -331,11 +277,18 @@ class ProbCoverSelector(BaseKNNSelector):
     samples (probability coverage).
 
     Balls (``balls``): ``"radius"`` (default) holds every sample closer than
-    ``delta``, as the paper and its reference code, built by a blocked
-    radius search with memory O(number of pairs within delta); the pair
-    count is estimated from 1000 rows first and ``fit`` raises a
-    ``ValueError`` when it would exceed ``max_edges`` (``"auto"`` skips the
-    candidate radii above it). ``"knn"`` restricts
+    ``delta``, as the paper and its reference code, built by a radius
+    search with memory O(number of pairs within delta) plus a bounded block
+    of distances; the pair count is estimated from 1000 rows first and
+    ``fit`` raises a ``ValueError`` when it would exceed ``max_edges``
+    (``"auto"`` skips the candidate radii above it), and the search itself
+    stops as soon as it finds more (the estimate can be low). The search
+    follows ``neighbors``: ``"exact"`` scans every pair (O(n^2 d) time);
+    ``"approximate"`` searches each row's nearest K-Means cells exactly
+    (``n / 1000`` cells, the probes doubled from 4 until 95% of the true
+    members of 1000 rows' balls are found; ``ball_recall_``), in
+    O(n n_probe 1000 d) time; ``"auto"`` (and an estimator) is exact up to
+    50,000 samples and the cells above. ``"knn"`` restricts
     each ball to the ``n_neighbors`` nearest neighbours (O(n k) memory, the
     earlier approximation): in a dense region every ball then ties at
     ``n_neighbors + 1`` samples and the greedy keeps picking there.
@@ -419,7 +372,8 @@ class ProbCoverSelector(BaseKNNSelector):
     normalize : bool, default=True
         L2-normalise features first.
     neighbors : {"auto", "exact", "approximate"} or estimator, default="auto"
-        How to build the kNN graph; see :func:`skusl.neighbors.kneighbors`.
+        How to build the kNN graph (see :func:`skusl.neighbors.kneighbors`)
+        and the radius balls (above).
     backend : {"auto", "numpy", "numba", "cupy"}, default="auto"
         Kernels for the kNN graph.
     random_state : int, RandomState instance or None, default=None
@@ -447,6 +401,12 @@ class ProbCoverSelector(BaseKNNSelector):
         Share of samples covered by the selected (and labeled) balls.
     n_ball_edges_ : int
         Pairs held by the balls (self included).
+    ball_search_ : {"exact", "cells", "knn"}
+        How the balls were built (see ``balls`` and ``neighbors`` above).
+    ball_recall_ : float or None
+        Share of the true ball members found, measured on 1000 rows at the
+        largest radius searched (1.0 for the exact search; None for
+        ``balls="knn"``).
     labels_ : ndarray of shape (n_samples,) or None
         K-Means pseudo-labels (purity heuristic only; else None).
     knn_graph_ : scipy.sparse.csr_matrix of shape (n_samples, n_samples)
@@ -556,6 +516,38 @@ class ProbCoverSelector(BaseKNNSelector):
             "raise max_edges if the memory is there, subsample X, pass a smaller "
             "delta, or use balls='knn' (O(n k) memory).")
 
+    def _build_balls(self, Xd, sq_norm, delta, *, squared, seed):
+        """The radius balls at ``delta`` (the search set by ``neighbors``); sets ``ball_*_``."""
+        info = {}
+        balls = ball_graph(Xd, sq_norm, delta, method=self.ball_search_, squared=squared,
+                           max_pairs=self.max_edges, random_state=int(seed),
+                           backend="numba" if self.backend in ("auto", "numba") else "numpy",
+                           info=info)
+        self.ball_recall_ = info["recall"]
+        return balls
+
+    def _auto_radius_balls(self, Xd, sq_norm, deltas, n_balls, seed):
+        """``delta="auto"`` on radius balls: one pattern at the largest candidate that fits.
+
+        The pair count of each candidate is estimated on 1000 rows; where the
+        search finds more than ``max_edges`` pairs after all, it stops early and
+        the next smaller candidate is tried.
+        """
+        while True:
+            try:
+                balls = self._build_balls(Xd, sq_norm, deltas[-1], squared=True, seed=seed)
+            except TooManyPairsError:
+                if deltas.size == 1:
+                    self._raise_edges(deltas[0], self.max_edges + 1, bytes_per_pair=12)
+                warnings.warn(
+                    f"ProbCover's delta='auto': the balls at {deltas[-1]:.4g} hold over "
+                    f"max_edges={self.max_edges} pairs (the estimate was low); trying the "
+                    "next smaller radius.", UserWarning, stacklevel=5)
+                deltas = deltas[:-1]
+                continue
+            best, scores = choose_delta(balls, balls, deltas, n_balls, squared=True)
+            return balls, deltas, best, scores
+
     def _select(self, X, random_state):
         knn_seed, kmeans_seed = random_state.randint(SEED_MAX, size=2)
         dist, ind = self._knn(X, knn_seed, dtype=np.float64)
@@ -563,6 +555,9 @@ class ProbCoverSelector(BaseKNNSelector):
         Xd = np.asarray(X, dtype=np.float64)
         sq_norm = np.einsum("ij,ij->i", Xd, Xd)
         self.labels_ = self.purity_ = self.delta_scores_ = None
+        self.ball_search_ = "knn" if self.balls == "knn" else ball_method(self.neighbors,
+                                                                           X.shape[0])
+        self.ball_recall_ = 1.0 if self.balls == "radius" else None
         if self.balls == "knn" and labeled.size:
             raise ValueError("labeled= needs balls='radius' in ProbCoverSelector.")
         balls = None
@@ -578,8 +573,8 @@ class ProbCoverSelector(BaseKNNSelector):
                 best, scores = choose_delta(out, out.T.tocsr(), deltas, n_balls,
                                             squared=False)
             else:  # one pattern at the largest candidate serves them all
-                balls = delta_ball_graph(Xd, sq_norm, deltas[-1], squared=True)
-                best, scores = choose_delta(balls, balls, deltas, n_balls, squared=True)
+                balls, deltas, best, scores = self._auto_radius_balls(
+                    Xd, sq_norm, deltas, n_balls, kmeans_seed)
             delta = float(deltas[best])
             self.delta_scores_ = np.column_stack([deltas, scores / X.shape[0]])
         else:
@@ -593,7 +588,11 @@ class ProbCoverSelector(BaseKNNSelector):
                 est = estimate_ball_edges(Xd, sq_norm, delta)
                 if est > self.max_edges:
                     self._raise_edges(delta, est)
-                balls = delta_ball_graph(Xd, sq_norm, delta)
+                try:
+                    balls = self._build_balls(Xd, sq_norm, delta, squared=False,
+                                              seed=kmeans_seed)
+                except TooManyPairsError as err:
+                    self._raise_edges(delta, err.found)
                 limit = None
                 self.n_ball_edges_ = int(balls.nnz)
             else:
