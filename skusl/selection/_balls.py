@@ -278,7 +278,7 @@ def ball_graph(X, sq_norm, delta, *, method="exact", squared=False, max_pairs=No
 
 def ball_method(neighbors, n_samples):
     """``"exact"`` or ``"cells"`` for ProbCover's ``neighbors`` setting and ``n_samples``."""
-    if isinstance(neighbors, str) and neighbors == "approximate":
+    if isinstance(neighbors, str) and neighbors in ("approximate", "ivf"):
         return "cells"
     if isinstance(neighbors, str) and neighbors == "exact":
         return "exact"

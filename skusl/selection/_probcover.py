@@ -284,7 +284,7 @@ class ProbCoverSelector(BaseKNNSelector):
     (``"auto"`` skips the candidate radii above it), and the search itself
     stops as soon as it finds more (the estimate can be low). The search
     follows ``neighbors``: ``"exact"`` scans every pair (O(n^2 d) time);
-    ``"approximate"`` searches each row's nearest K-Means cells exactly
+    ``"approximate"`` and ``"ivf"`` search each row's nearest K-Means cells exactly
     (``n / 1000`` cells, the probes doubled from 4 until 95% of the true
     members of 1000 rows' balls are found; ``ball_recall_``), in
     O(n n_probe 1000 d) time; ``"auto"`` (and an estimator) is exact up to
@@ -371,7 +371,7 @@ class ProbCoverSelector(BaseKNNSelector):
         classes); ``None`` means ``n_select``.
     normalize : bool, default=True
         L2-normalise features first.
-    neighbors : {"auto", "exact", "approximate"} or estimator, default="auto"
+    neighbors : {"auto", "exact", "approximate", "ivf"} or estimator, default="auto"
         How to build the kNN graph (see :func:`skusl.neighbors.kneighbors`)
         and the radius balls (above).
     backend : {"auto", "numpy", "numba", "cupy"}, default="auto"

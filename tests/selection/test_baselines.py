@@ -367,3 +367,41 @@ def test_bad_input_messages(est):
     X[0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         clone(est).fit(X)
+
+
+def test_probcover_cell_radius_search_matches_exact_balls():
+    from skusl.selection._balls import (TooManyPairsError, cell_ball_graph,
+                                        exact_ball_graph)
+
+    rng = np.random.RandomState(0)
+    X = np.vstack([rng.randn(1500, 8) * 0.1 + c for c in rng.randn(4, 8)])
+    sq = np.einsum("ij,ij->i", X, X)
+    exact = exact_ball_graph(X, sq, 0.25, squared=True)
+    info = {}
+    cells = cell_ball_graph(X, sq, 0.25, squared=True, random_state=0, info=info)
+    pattern = cells.copy()
+    pattern.data[:] = 1
+    assert (pattern != pattern.T).nnz == 0 and np.all(cells.diagonal() == 0)
+    # every pair found is a true pair with its distance; the measured recall is reported
+    n = X.shape[0]
+    C, E = cells.tocoo(), exact.tocoo()
+    assert np.isin(C.row * n + C.col, E.row * n + E.col).all()
+    assert np.allclose(np.asarray(exact[C.row, C.col]).ravel(), C.data, atol=1e-12)
+    off = cells.nnz - X.shape[0], exact.nnz - X.shape[0]
+    assert info["recall"] >= 0.95 and off[0] >= 0.95 * off[1]
+    # the guard stops the search as soon as more pairs turn up than allowed
+    with pytest.raises(TooManyPairsError):
+        cell_ball_graph(X, sq, 0.25, max_pairs=exact.nnz // 4, random_state=0)
+    with pytest.raises(TooManyPairsError):
+        exact_ball_graph(X, sq, 0.25, max_pairs=exact.nnz // 4)
+    # the selector on cells matches the exact one here (recall ~1)
+    a = ProbCoverSelector(n_select=8, neighbors="exact", normalize=False,
+                          random_state=0).fit(X)
+    b = ProbCoverSelector(n_select=8, neighbors="ivf", normalize=False,
+                          random_state=0).fit(X)
+    assert (a.ball_search_, b.ball_search_) == ("exact", "cells") and a.ball_recall_ == 1.0
+    assert b.ball_recall_ >= 0.95 and abs(a.coverage_ - b.coverage_) < 0.02
+    # an estimate that is too low: the search stops and a smaller radius is tried
+    with pytest.raises(ValueError, match="max_edges"):
+        ProbCoverSelector(n_select=3, delta=0.25, max_edges=X.shape[0] + 10,
+                          normalize=False, random_state=0).fit(X)
