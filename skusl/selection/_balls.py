@@ -266,14 +266,24 @@ def cell_ball_graph(X, sq_norm, delta, *, squared=False, max_pairs=None, random_
 
 
 def ball_graph(X, sq_norm, delta, *, method="exact", squared=False, max_pairs=None,
-               random_state=None, backend="numpy", info=None):
-    """The delta-ball pattern by ``method`` (``"exact"`` or ``"cells"``); see the module."""
+               random_state=None, backend="numpy", info=None, verbose=False):
+    """The delta-ball pattern by ``method`` (``"exact"`` or ``"cells"``); see the module.
+
+    ``verbose``: a progress bar (rows for the exact scan, cells for the cells).
+    """
+    from .._progress import progress_bar
+
     if method == "exact":
         if info is not None:
             info.update(n_probe=None, recall=1.0, n_cells=None)
-        return exact_ball_graph(X, sq_norm, delta, squared=squared, max_pairs=max_pairs)
-    return cell_ball_graph(X, sq_norm, delta, squared=squared, max_pairs=max_pairs,
-                           random_state=random_state, backend=backend, info=info)
+        with progress_bar(total=X.shape[0], desc="delta-balls (exact)",
+                          disable=not verbose) as bar:
+            return exact_ball_graph(X, sq_norm, delta, squared=squared, max_pairs=max_pairs,
+                                    progress=bar.update)
+    with progress_bar(desc="delta-balls (cells)", disable=not verbose) as bar:
+        return cell_ball_graph(X, sq_norm, delta, squared=squared, max_pairs=max_pairs,
+                               random_state=random_state, backend=backend, info=info,
+                               progress=bar.update)
 
 
 def ball_method(neighbors, n_samples):

@@ -409,8 +409,9 @@ class ProbCoverSelector(BaseKNNSelector):
         ``balls="knn"``).
     labels_ : ndarray of shape (n_samples,) or None
         K-Means pseudo-labels (purity heuristic only; else None).
-    knn_graph_ : scipy.sparse.csr_matrix of shape (n_samples, n_samples)
-        The kNN distance graph (self excluded).
+    knn_graph_ : scipy.sparse.csr_matrix of shape (n_samples, n_samples) or None
+        The kNN distance graph (self excluded); None when nothing needs it
+        (radius balls with ``delta="auto"`` or a float).
     prototypes_ : ndarray of shape (n_select, n_features)
         The selected samples in the selector's feature space.
     n_samples_fit_ : int
@@ -522,7 +523,7 @@ class ProbCoverSelector(BaseKNNSelector):
         balls = ball_graph(Xd, sq_norm, delta, method=self.ball_search_, squared=squared,
                            max_pairs=self.max_edges, random_state=int(seed),
                            backend="numba" if self.backend in ("auto", "numba") else "numpy",
-                           info=info)
+                           info=info, verbose=self.verbose)
         self.ball_recall_ = info["recall"]
         return balls
 
@@ -550,7 +551,12 @@ class ProbCoverSelector(BaseKNNSelector):
 
     def _select(self, X, random_state):
         knn_seed, kmeans_seed = random_state.randint(SEED_MAX, size=2)
-        dist, ind = self._knn(X, knn_seed, dtype=np.float64)
+        # the kNN graph serves the kNN balls and the purity heuristic only (at 1M
+        # rows its search costs minutes that radius balls do not need)
+        if self.balls == "knn" or self.delta is None or self.delta == "purity":
+            dist, ind = self._knn(X, knn_seed, dtype=np.float64)
+        else:
+            dist = ind = self.knn_graph_ = None
         labeled = self.labeled_indices_
         Xd = np.asarray(X, dtype=np.float64)
         sq_norm = np.einsum("ij,ij->i", Xd, Xd)

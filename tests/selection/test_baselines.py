@@ -351,10 +351,13 @@ def test_probcover_heuristic_warns_when_unreliable():
 def test_precomputed_graph_is_reused():
     X, _ = _blobs()
     G = kneighbors_graph(X, 5)
-    for cls in (TypiClustSelector, ProbCoverSelector):
-        a = cls(n_select=3, n_neighbors=5, normalize=False, random_state=0).fit(X)
+    # ProbCover needs the graph for the purity heuristic (radius balls with
+    # delta="auto" or a float do not build it)
+    assert ProbCoverSelector(n_select=3, random_state=0).fit(X).knn_graph_ is None
+    for cls, params in ((TypiClustSelector, {}), (ProbCoverSelector, {"delta": "purity"})):
+        a = cls(n_select=3, n_neighbors=5, normalize=False, random_state=0, **params).fit(X)
         b = cls(n_select=3, n_neighbors=5, neighbors=PrecomputedKNN(G), normalize=False,
-                random_state=0).fit(X)
+                random_state=0, **params).fit(X)
         np.testing.assert_array_equal(a.selected_indices_, b.selected_indices_)
         assert (b.knn_graph_ != G).nnz == 0
 
