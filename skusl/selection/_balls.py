@@ -84,13 +84,17 @@ def _index_dtype(n):
     return np.int32 if n < np.iinfo(np.int32).max else np.int64
 
 
-def _to_csr(n, rows, cols, vals, squared):
-    """CSR from (row, col[, squared distance]) pairs that are sorted by row and unique."""
+def _to_csr(counts, cols, vals):
+    """CSR from the members ``cols`` of consecutive rows (``counts`` per row).
+
+    ``vals``: their squared distances, or None for a ``True`` pattern.
+    """
     import scipy.sparse as sp
 
+    n = counts.size
     indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-    data = vals if squared else np.ones(cols.size, dtype=bool)
+    np.cumsum(counts, out=indptr[1:])
+    data = np.ones(cols.size, dtype=bool) if vals is None else vals
     return sp.csr_matrix((data, cols, indptr), shape=(n, n))
 
 
@@ -114,10 +118,8 @@ def exact_ball_graph(X, sq_norm, delta, *, squared=False, max_pairs=None, progre
     -------
     scipy.sparse.csr_matrix of shape (n, n)
     """
-    import scipy.sparse as sp
-
     n = X.shape[0]
-    indptr = np.zeros(n + 1, dtype=np.int64)
+    counts = np.zeros(n, dtype=np.int64)
     parts, values = [], []
     d2 = delta * delta
     found = 0
@@ -133,16 +135,14 @@ def exact_ball_graph(X, sq_norm, delta, *, squared=False, max_pairs=None, progre
         parts.append(c.astype(_index_dtype(n)))
         if squared:
             values.append(sq[r, c])
-        indptr[rows + 1] = np.bincount(r, minlength=rows.size)
+        counts[rows] = np.bincount(r, minlength=rows.size)
         if progress is not None:
             progress(rows.size)
     indices = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
-    np.cumsum(indptr, out=indptr)
-    data = np.concatenate(values) if squared else np.ones(indices.size, dtype=bool)
-    return sp.csr_matrix((data, indices, indptr), shape=(n, n))
+    return _to_csr(counts, indices, np.concatenate(values) if squared else None)
 
 
-def _ball_recall(X, sq_norm, home, probes, d2, check):
+def _ball_recall(X, sq_norm, home, probes, d2, check, ladder):
     """Share of the true ball members of the ``check`` rows found with each probe count.
 
     A member is found when its home cell is among the row's probes, or the
@@ -150,13 +150,10 @@ def _ball_recall(X, sq_norm, home, probes, d2, check):
 
     Returns
     -------
-    dict mapping n_probe (1, 2, 4, ... up to probes.shape[1]) to the recall
+    dict mapping each probe count of ``ladder`` to the recall
     """
-    counts = {}
-    found_total = {}
+    found = dict.fromkeys(ladder, 0)
     total = 0
-    n_max = probes.shape[1]
-    ladder = [p for p in (2 ** np.arange(10)) if p <= n_max]
     for start, sq in probe_blocks(X, sq_norm, check):
         rows = check[start:start + sq.shape[0]]
         r, c = np.nonzero(sq < d2)
@@ -166,10 +163,8 @@ def _ball_recall(X, sq_norm, home, probes, d2, check):
         for p in ladder:
             fwd = (probes[r, :p] == home[c][:, None]).any(axis=1)
             bwd = (probes[c, :p] == home[r][:, None]).any(axis=1)
-            found_total[p] = found_total.get(p, 0) + int((fwd | bwd).sum())
-    for p in ladder:
-        counts[p] = 1.0 if total == 0 else found_total[p] / total
-    return counts
+            found[p] += int((fwd | bwd).sum())
+    return {p: 1.0 if total == 0 else found[p] / total for p in ladder}
 
 
 def cell_ball_graph(X, sq_norm, delta, *, squared=False, max_pairs=None, random_state=None,
@@ -208,12 +203,13 @@ def cell_ball_graph(X, sq_norm, delta, *, squared=False, max_pairs=None, random_
     probes, n_cells = cell_probes(X, max_probe, random_state=random_state, backend=backend)
     home = probes[:, 0]
     d2 = delta * delta
-    recalls = _ball_recall(X, sq_norm, home, probes, d2, probe_rows(n))
-    n_probe = min(N_PROBE, probes.shape[1])
-    while recalls.get(n_probe, 1.0) < target_recall and 2 * n_probe <= probes.shape[1]:
-        n_probe *= 2
+    # the probe counts tried: N_PROBE doubled, capped at the probes computed
+    ladder = sorted({min(N_PROBE * 2**i, probes.shape[1])
+                     for i in range(int(np.log2(max(max_probe // N_PROBE, 1))) + 1)})
+    recalls = _ball_recall(X, sq_norm, home, probes, d2, probe_rows(n), ladder)
+    n_probe = next((p for p in ladder if recalls[p] >= target_recall), ladder[-1])
     if info is not None:
-        info.update(n_probe=int(n_probe), recall=float(recalls.get(n_probe, 1.0)),
+        info.update(n_probe=int(n_probe), recall=float(recalls[n_probe]),
                     n_cells=int(n_cells))
     probes = probes[:, :n_probe]
     by_home = np.argsort(home, kind="stable")
@@ -261,8 +257,8 @@ def cell_ball_graph(X, sq_norm, delta, *, squared=False, max_pairs=None, random_
     key, first = np.unique(key, return_index=True)
     if max_pairs is not None and key.size > max_pairs:
         raise TooManyPairsError(key.size, max_pairs)
-    rows, cols = (key // n).astype(idx), (key % n).astype(idx)
-    return _to_csr(n, rows, cols, vals[first] if squared else None, squared)
+    counts = np.bincount(key // n, minlength=n)
+    return _to_csr(counts, (key % n).astype(idx), vals[first] if squared else None)
 
 
 def ball_graph(X, sq_norm, delta, *, method="exact", squared=False, max_pairs=None,

@@ -9,6 +9,7 @@ from .._sklearn_compat import Interval, StrOptions
 from ._balls import (TooManyPairsError, ball_graph, ball_method, block_rows, estimate_ball_edges,
                      probe_blocks, probe_rows, sq_dist_block)
 from ._base import SEED_MAX, BaseKNNSelector
+from .._backends import resolve_backend
 from ..neighbors._kmeans import fit_kmeans
 
 #: Default bound on the pairs held by the true delta-ball graph (int32 index and
@@ -522,8 +523,7 @@ class ProbCoverSelector(BaseKNNSelector):
         info = {}
         balls = ball_graph(Xd, sq_norm, delta, method=self.ball_search_, squared=squared,
                            max_pairs=self.max_edges, random_state=int(seed),
-                           backend="numba" if self.backend in ("auto", "numba") else "numpy",
-                           info=info, verbose=self.verbose)
+                           backend=self._host_backend, info=info, verbose=self.verbose)
         self.ball_recall_ = info["recall"]
         return balls
 
@@ -537,9 +537,9 @@ class ProbCoverSelector(BaseKNNSelector):
         while True:
             try:
                 balls = self._build_balls(Xd, sq_norm, deltas[-1], squared=True, seed=seed)
-            except TooManyPairsError:
+            except TooManyPairsError as err:
                 if deltas.size == 1:
-                    self._raise_edges(deltas[0], self.max_edges + 1, bytes_per_pair=12)
+                    self._raise_edges(deltas[0], err.found, bytes_per_pair=12)
                 warnings.warn(
                     f"ProbCover's delta='auto': the balls at {deltas[-1]:.4g} hold over "
                     f"max_edges={self.max_edges} pairs (the estimate was low); trying the "
@@ -553,21 +553,25 @@ class ProbCoverSelector(BaseKNNSelector):
         knn_seed, kmeans_seed = random_state.randint(SEED_MAX, size=2)
         # the kNN graph serves the kNN balls and the purity heuristic only (at 1M
         # rows its search costs minutes that radius balls do not need)
-        if self.balls == "knn" or self.delta is None or self.delta == "purity":
+        purity = self.delta is None or self.delta == "purity"
+        if self.balls == "knn" or purity:
             dist, ind = self._knn(X, knn_seed, dtype=np.float64)
         else:
             dist = ind = self.knn_graph_ = None
+        # the ball search runs on the host: CuPy input is already copied to Xd below
+        backend = resolve_backend(self.backend, X)
+        self._host_backend = "numpy" if backend == "cupy" else backend
         labeled = self.labeled_indices_
         Xd = np.asarray(X, dtype=np.float64)
         sq_norm = np.einsum("ij,ij->i", Xd, Xd)
         self.labels_ = self.purity_ = self.delta_scores_ = None
         self.ball_search_ = "knn" if self.balls == "knn" else ball_method(self.neighbors,
                                                                            X.shape[0])
-        self.ball_recall_ = 1.0 if self.balls == "radius" else None
+        self.ball_recall_ = None  # set by the radius search
         if self.balls == "knn" and labeled.size:
             raise ValueError("labeled= needs balls='radius' in ProbCoverSelector.")
         balls = None
-        if self.delta is None or self.delta == "purity":
+        if purity:
             delta = self._purity_delta(Xd, sq_norm, dist, ind, kmeans_seed)
         elif self.delta == "auto":
             # the radius is the total budget's (labeled + new), chosen as if none
