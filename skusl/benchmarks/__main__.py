@@ -115,7 +115,8 @@ def build_parser():
     u.add_argument("--datasets", nargs="+", required=True, help="dataset file stems")
     u.add_argument("--budgets", nargs="+", type=int, default=[1, 4])
     u.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    from . import _dask, _knn_precision, _maxherding, _probcover_delta, _propagation, _scale, _uslt
+    from . import (_dask, _knn_precision, _maxherding, _neighbors_auto, _probcover_delta,
+                   _propagation, _scale, _uslt)
 
     # Commands with their own module: register(subparsers).
     _knn_precision.register(sub)
@@ -127,6 +128,7 @@ def build_parser():
     _uslt.register(sub)
     _maxherding.register(sub)
     _probcover_delta.register(sub)
+    _neighbors_auto.register(sub)
     return parser
 
 

@@ -42,7 +42,7 @@ RECALL_SAMPLE = 256
 def cell_kneighbors(X, n_neighbors, *, n_probe=N_PROBE, cell_size=CELL_SIZE,
                     random_state=None, backend="numba", progress=None,
                     target_recall=None, max_probe=MAX_PROBE, info=None,
-                    search_below_target=True):
+                    search_below_target=True, accept=None):
     """Approximate k nearest neighbours of every row of ``X`` (self excluded).
 
     Parameters
@@ -69,6 +69,11 @@ def cell_kneighbors(X, n_neighbors, *, n_probe=N_PROBE, cell_size=CELL_SIZE,
     search_below_target : bool
         When the target cannot be reached: search anyway (True) or return
         None (False; ``neighbors="auto"`` then uses pynndescent).
+    accept : callable or None
+        Called as ``accept(n_probe, recall, n_cells)`` once the probes are
+        known and before the search; when it returns False the function
+        returns None (``neighbors="auto"`` asks the cost model whether the
+        search at that many probes still beats pynndescent).
     info : dict or None
         Receives ``n_probe``, ``recall`` (on the sample: the search is exact
         in the probed cells, so this is its recall there; None without a
@@ -85,24 +90,25 @@ def cell_kneighbors(X, n_neighbors, *, n_probe=N_PROBE, cell_size=CELL_SIZE,
     n = X.shape[0]
     k = int(n_neighbors)
     rng = check_random_state(random_state)
-    probes, n_cells = cell_probes(X, max_probe, cell_size=cell_size, random_state=rng,
-                                  backend=backend)
+    centers, n_cells = cell_centers(X, cell_size=cell_size, random_state=rng)
     n_probe = int(min(n_probe, n_cells))
-    n_probe_max = probes.shape[1]
-    home = probes[:, 0]
+    n_probe_max = int(max(n_probe, min(max_probe, n_cells)))
     recall = None
     if target_recall is not None:
         # The search is exact inside the probed cells, so a true neighbour is
         # found exactly when its home cell is probed: the recall of every
-        # n_probe follows from the exact neighbours of a sample, before any
-        # cell is searched.
+        # n_probe follows from the exact neighbours of a sample and the home
+        # cells of those neighbours, before any cell is searched (and before
+        # the probes of all rows: ``accept`` may still turn the search down).
         check = np.sort(rng.choice(n, min(n, RECALL_SAMPLE), replace=False))
         _, truth = exact_kneighbors(X[check], X, min(k + 1, n), backend=backend,
                                     exclude_self=False)
         truth = np.array([t[t != r][:k] for t, r in zip(truth, check, strict=True)])
-        truth_home = home[truth]
+        check_probes = nearest_cells(X[check], centers, n_probe_max, backend)
+        truth_home = nearest_cells(X[truth.ravel()], centers, 1, backend)[:, 0]
+        truth_home = truth_home.reshape(truth.shape)
         while True:
-            found = (truth_home[:, :, None] == probes[check, None, :n_probe]).any(axis=2)
+            found = (truth_home[:, :, None] == check_probes[:, None, :n_probe]).any(axis=2)
             recall = float(found.mean())
             if recall >= target_recall or n_probe >= n_probe_max:
                 break
@@ -111,23 +117,17 @@ def cell_kneighbors(X, n_neighbors, *, n_probe=N_PROBE, cell_size=CELL_SIZE,
         info.update(n_probe=n_probe, recall=recall, n_cells=n_cells)
     if recall is not None and recall < target_recall and not search_below_target:
         return None
-    return _search(X, probes[:, :n_probe], k, backend, progress)
+    if accept is not None and not accept(n_probe, recall, n_cells):
+        return None
+    return _search(X, nearest_cells(X, centers, n_probe, backend), k, backend, progress)
 
 
-def cell_probes(X, n_probe, *, cell_size=CELL_SIZE, random_state=None, backend="numba"):
-    """K-Means cells of ``X`` and every row's ``n_probe`` nearest cells.
+def cell_centers(X, *, cell_size=CELL_SIZE, random_state=None):
+    """K-Means centroids of ``X``'s cells: ``(centers, n_cells)``.
 
     ``n / cell_size`` centroids from K-Means on :data:`SAMPLE_PER_CELL`
-    seeded rows per cell. Only the ranking of the centroids matters here,
-    so no float64 distances are computed.
-
-    Returns
-    -------
-    probes : ndarray of shape (n, min(n_probe, n_cells)), int64
-        Cells by increasing centroid distance; column 0 is the row's home cell.
-    n_cells : int
+    seeded rows per cell, in ``X``'s dtype.
     """
-    from ._exact import exact_kneighbors
     from ._kmeans import fit_kmeans
 
     n = X.shape[0]
@@ -136,10 +136,36 @@ def cell_probes(X, n_probe, *, cell_size=CELL_SIZE, random_state=None, backend="
     sample = int(min(n, max(n_cells, SAMPLE_PER_CELL * n_cells)))
     rows = np.sort(rng.choice(n, sample, replace=False))
     _, centers = fit_kmeans(X[rows], n_cells, int(rng.randint(np.iinfo(np.int32).max)))
-    centers = np.ascontiguousarray(centers, dtype=X.dtype)
-    _, probes = exact_kneighbors(X, centers, int(min(n_probe, n_cells)), backend=backend,
-                                 exclude_self=False, direct_distances=False)
-    return probes, n_cells
+    return np.ascontiguousarray(centers, dtype=X.dtype), n_cells
+
+
+def nearest_cells(X, centers, n_probe, backend="numba"):
+    """Every row's ``n_probe`` nearest centroids, nearest first (column 0: home cell).
+
+    Only the ranking of the centroids matters here, so no float64 distances
+    are computed.
+    """
+    from ._exact import exact_kneighbors
+
+    _, probes = exact_kneighbors(X, centers, int(min(n_probe, centers.shape[0])),
+                                 backend=backend, exclude_self=False,
+                                 direct_distances=False)
+    return probes
+
+
+def cell_probes(X, n_probe, *, cell_size=CELL_SIZE, random_state=None, backend="numba"):
+    """K-Means cells of ``X`` and every row's ``n_probe`` nearest cells.
+
+    :func:`cell_centers`, then :func:`nearest_cells` of every row.
+
+    Returns
+    -------
+    probes : ndarray of shape (n, min(n_probe, n_cells)), int64
+        Cells by increasing centroid distance; column 0 is the row's home cell.
+    n_cells : int
+    """
+    centers, n_cells = cell_centers(X, cell_size=cell_size, random_state=random_state)
+    return nearest_cells(X, centers, n_probe, backend), n_cells
 
 
 def _search(X, probes, k, backend, progress):

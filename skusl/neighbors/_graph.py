@@ -49,6 +49,27 @@ def _choose_method(neighbors, n_samples, n_features, n_neighbors=20, verbose=Fal
     return neighbors
 
 
+def _ivf_still_faster(n_samples, n_features, n_neighbors, verbose):
+    """``accept`` for the ivf search under ``neighbors="auto"``.
+
+    Once the recall check has found how many probes the data need (the
+    planner assumed :data:`skusl.neighbors._cells.N_PROBE`), the rest of the
+    ivf search is costed again at that many probes and turned down when
+    pynndescent would now be faster (measured at 1M x 128: 16 probes, ivf
+    124 s against pynndescent's 64 s, docs/benchmarks/neighbors_auto.md).
+    """
+    from ._plan import ivf_remaining_seconds, neighbors_seconds
+
+    def accept(n_probe, recall, n_cells):
+        rest = ivf_remaining_seconds(n_samples, n_features, n_probe)
+        nnd = neighbors_seconds(n_samples, n_features, n_neighbors)["approximate"]
+        if verbose:
+            _log(f"ivf at {n_probe} probes: ~{rest:.0f} s left; approximate ~{nnd:.0f} s")
+        return rest <= nnd
+
+    return accept
+
+
 def _log(message):
     import sys
 
@@ -167,17 +188,21 @@ def kneighbors(X: ArrayLike, n_neighbors: int, *,
                          "input or use neighbors='exact' with backend='cupy'.")
     if method == "ivf":
         info = {}
+        accept = None
+        if neighbors == "auto":
+            accept = _ivf_still_faster(n_samples, n_features, n_neighbors, verbose)
         with progress_bar(desc="kNN graph (ivf cells)", disable=not verbose) as bar, \
                 _threads(backend, n_jobs):
             found = cell_kneighbors(X, n_neighbors, random_state=random_state,
                                     backend=backend, progress=bar.update,
                                     target_recall=IVF_TARGET_RECALL, info=info,
                                     max_probe=16 if neighbors == "auto" else 32,
-                                    search_below_target=neighbors != "auto")
+                                    search_below_target=neighbors != "auto",
+                                    accept=accept)
         if verbose:
             _log(f"ivf search: {info['n_cells']} cells, {info['n_probe']} probes, "
                  f"recall {info['recall']:.3f} on a sample")
-        if info["recall"] >= IVF_TARGET_RECALL:
+        if found is not None and info["recall"] >= IVF_TARGET_RECALL:
             return found
         if neighbors != "auto":
             import warnings
@@ -187,7 +212,7 @@ def kneighbors(X: ArrayLike, n_neighbors: int, *,
                           "neighbors='approximate' (pynndescent) or 'exact' may suit "
                           "this data better.", stacklevel=2)
             return found
-        method = "approximate"  # "auto": the data need NN-descent
+        method = "approximate"  # "auto": the data need NN-descent, or it is faster
         if verbose:
             _log("falling back to neighbors='approximate' (pynndescent)")
     if method == "approximate":

@@ -9,15 +9,23 @@ The rates are measured, not guessed:
 
 - the GEMM rate (multiply-adds per second) is timed once per process on a
   small float32 product on the current threads (about 20 ms);
-- the top-k scan costs :data:`SCAN_S_PER_ENTRY` per (row, column) entry
-  (measured on this project's 2-core machine: 0.6 ns per entry and core);
+- the exact search's tiled top-k scan costs :data:`SCAN_S_PER_ENTRY` per
+  (row, column) entry and core;
 - pynndescent (``"approximate"``): :data:`NND_S_AT_1M_128` seconds at 1M x
-  128 (issue 13: 40 s once compiled; 6 s at 200k, hence the exponent
-  :data:`NND_EXPONENT`), plus its compile cost :data:`NND_COMPILE_S` in every
-  new process (about a minute, measured);
-- ``"ivf"`` (:mod:`skusl.neighbors._cells`): GEMMs only, counted from its
-  cells and probes.
+  128 once compiled, linear in n, plus its compile cost
+  :data:`NND_COMPILE_S` in every new process;
+- ``"ivf"`` (:mod:`skusl.neighbors._cells`): its GEMMs, at
+  :data:`IVF_GEMM_EFFICIENCY` of the measured rate (one thread per cell,
+  ~1000-column products), and the top-k scan of its short rows,
+  :data:`IVF_SCAN_S_PER_ENTRY` per entry and core, counted from its cells
+  and probes. The planner assumes :data:`skusl.neighbors._cells.N_PROBE`
+  probes; once the recall check knows how many the data need, ``"auto"``
+  costs the rest of the search again (:func:`ivf_remaining_seconds`) and
+  takes pynndescent when that is faster.
 
+The constants were fitted to ``python -m skusl.benchmarks neighbors-auto``
+(docs/benchmarks/neighbors_auto.md: fresh processes, 20k-1M rows, d = 128
+and 384, on this project's 2-core machine, idle, ``gemm_rate()`` 1.0e11).
 The figures are estimates to choose a path and to refuse an impossible one,
 not promises; ``python -m skusl.benchmarks scale`` measures the real times.
 """
@@ -29,18 +37,28 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-#: Seconds per (row, column) entry of the top-k scan on one core.
-SCAN_S_PER_ENTRY = 0.6e-9
-#: pynndescent, compiled, at 1M x 128, k = 20 (2 cores).
+#: Seconds per (row, column) entry of the exact search's top-k scan, one core.
+SCAN_S_PER_ENTRY = 5e-9
+#: pynndescent, compiled, at 1M x 128, k = 20 (2 cores; 64 s measured in a
+#: fresh process, its compile included).
 NND_S_AT_1M_128 = 40.0
-#: Growth of pynndescent's time with n (6 s at 200k -> 40 s at 1M).
-NND_EXPONENT = 1.18
-#: pynndescent's per-process compile cost.
-NND_COMPILE_S = 60.0
+#: Growth of pynndescent's time with n (fresh-process figures at 200k and 1M).
+NND_EXPONENT = 1.0
+#: pynndescent's per-process compile cost (28 s for the whole call at 20k x 384).
+NND_COMPILE_S = 25.0
 #: GEMM rate (multiply-adds/s, 2 threads) of the machine the pynndescent
 #: figures were measured on; they are scaled by ``REFERENCE_RATE / rate`` so
 #: that a loaded or faster machine slows or speeds every path alike.
-REFERENCE_RATE = 5e10
+REFERENCE_RATE = 1e11
+#: The ivf cells' GEMMs (4096 queries x ~1000 members, one thread each) run
+#: at this fraction of :func:`gemm_rate`.
+IVF_GEMM_EFFICIENCY = 0.4
+#: Seconds per entry and core of the top-k scan on the ivf's ~1000-column
+#: rows (the threshold has little time to settle on short rows: measured
+#: 6-15 ns per entry on one core, against under 1 ns on long rows).
+IVF_SCAN_S_PER_ENTRY = 8e-9
+#: Seconds per candidate of the ivf's final merge (argpartition, NumPy).
+IVF_MERGE_S_PER_CANDIDATE = 4e-8
 
 #: The ivf search is a candidate from this many cells (n >= 32 x CELL_SIZE).
 IVF_MIN_CELLS = 32
@@ -123,27 +141,41 @@ def neighbors_seconds(n, d, k, *, rate=None, cores=None):
     """
     from . import _cells
 
+
     rate = gemm_rate() if rate is None else float(rate)
     cores = _n_cores() if cores is None else int(cores)
     n, d, k = float(n), float(d), float(k)
-    scan = SCAN_S_PER_ENTRY / cores
-    exact = n * n * (d / rate + scan)
+    exact = n * n * (d / rate + SCAN_S_PER_ENTRY / cores)
     n_cells = max(1.0, n // _cells.CELL_SIZE)
-    per_row = _cells.N_PROBE * min(n, _cells.CELL_SIZE)
-    # probes (n x cells), searches (n x probes x cell), recall check (256 x n),
-    # the sampled K-Means (~30 passes over 40 rows per cell), per-cell overhead
-    # (plus gathering each cell's queries: n x probes x d values copied)
-    ivf = (n * n_cells * (d / rate + scan) + n * per_row * (d / rate + scan)
-           + n * _cells.N_PROBE * d * 1e-9
-           + 256 * n * (d / rate + scan)
-           + 30 * _cells.SAMPLE_PER_CELL * n_cells * n_cells * d / rate
-           + 2e-4 * n_cells)
-    nnd = (NND_S_AT_1M_128 * (n / 1e6) ** NND_EXPONENT * (0.3 + 0.7 * d / 128)
-           * (k / 20) ** 0.5)
+    # the sampled K-Means (~30 passes over 40 rows per cell) and the recall
+    # check (256 rows against all), then the probes and the search
+    setup = (30 * _cells.SAMPLE_PER_CELL * n_cells * n_cells * d / rate
+             + _cells.RECALL_SAMPLE * n * (d / rate + SCAN_S_PER_ENTRY / cores))
+    ivf = setup + ivf_remaining_seconds(n, d, _cells.N_PROBE, k, rate=rate, cores=cores)
+    nnd = NND_S_AT_1M_128 * (n / 1e6) ** NND_EXPONENT * (0.1 + 0.9 * d / 128) * (k / 20) ** 0.5
     if not _nnd_compiled():
         nnd += NND_COMPILE_S
     nnd *= REFERENCE_RATE / rate
     return {"exact": exact, "ivf": ivf, "approximate": nnd}
+
+
+def ivf_remaining_seconds(n, d, n_probe, k=20, *, rate=None, cores=None):
+    """Estimated seconds of the ivf search once its cells and probe count are known.
+
+    Every row's nearest cells (n x n_cells), the search of ``n_probe`` cells
+    of about :data:`skusl.neighbors._cells.CELL_SIZE` rows each, the merge of
+    the candidates, and a fixed cost per cell.
+    """
+    from . import _cells
+
+    rate = gemm_rate() if rate is None else float(rate)
+    cores = _n_cores() if cores is None else int(cores)
+    n, d = float(n), float(d)
+    n_cells = max(1.0, n // _cells.CELL_SIZE)
+    entries = n * n_cells + n * n_probe * min(n, _cells.CELL_SIZE)
+    per_entry = d / (rate * IVF_GEMM_EFFICIENCY) + IVF_SCAN_S_PER_ENTRY / cores
+    return (entries * per_entry + n * n_probe * k * IVF_MERGE_S_PER_CANDIDATE
+            + 2e-4 * n_cells)
 
 
 def neighbors_memory(n, d, k, itemsize=4):
