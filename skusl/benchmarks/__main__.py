@@ -53,6 +53,11 @@ MaxHerding against scikit-activeml's at 10k rows (and once at 1M x 128)::
     python -m skusl.benchmarks maxherding --data DATA \\
         --out docs/benchmarks/maxherding.md --million
 
+``neighbors="auto"`` against exact, ivf and pynndescent, fresh processes,
+20k-1M rows at d = 128 and 384 (resumable; ``--repeat 3`` for medians)::
+
+    python -m skusl.benchmarks neighbors-auto --out docs/benchmarks/neighbors_auto.md
+
 Millions of rows (issue 13): end to end through the CLI in fresh processes,
 exact kNN against faiss, sampled K-Means, every selector at 1M x 128::
 

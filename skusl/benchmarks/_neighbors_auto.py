@@ -94,12 +94,15 @@ def run_one(path, method, k, queries=0, timeout=1800):
 
 
 def run_grid(sizes, dims, workdir, k=20, exact_full=60_000, exact_queries=20_000,
-             cache=None, rerun=(), log=print):
-    """Every method at every (n, d); a list of row dicts.
+             cache=None, rerun=(), repeat=1, methods=METHODS, keep=None, log=print):
+    """Every method at every (n, d), ``repeat`` runs each; a list of row dicts.
 
     ``cache`` (a ``.jsonl`` path) keeps every finished run, so an interrupted
-    grid continues and ``rerun`` (method names) repeats only those methods,
-    e.g. ``"auto"`` after a change of the cost model.
+    grid continues; ``rerun`` (method names) drops those methods' runs from
+    the cache first, e.g. ``"auto"`` after a change of the cost model. Each
+    row holds, per method, the run of median time among its runs (the
+    machine is noisy: separate processes of the same search differ by up to
+    25%) and their count. ``keep`` (a path) keeps the data files there.
     """
     from ._scale import write_synthetic
 
@@ -107,16 +110,21 @@ def run_grid(sizes, dims, workdir, k=20, exact_full=60_000, exact_queries=20_000
     if cache is not None and Path(cache).exists():
         for line in Path(cache).read_text().splitlines():
             rec = json.loads(line)
-            done[(rec["n"], rec["d"], rec["method"])] = rec["result"]
-    for key in [key for key in done if key[2] in rerun]:
-        del done[key]
+            if rec["method"] not in rerun:
+                done.setdefault((rec["n"], rec["d"], rec["method"]), []).append(rec["result"])
+        if rerun:
+            Path(cache).write_text("".join(
+                json.dumps({"n": n, "d": d, "method": m, "result": r}) + "\n"
+                for (n, d, m), runs in done.items() for r in runs))
     rows = []
     for d in dims:
         for n in sizes:
-            path = Path(workdir) / f"auto_{n}x{d}.npy"
-            row = {"n": n, "d": d}
-            for method in METHODS:
-                if (n, d, method) not in done:
+            path = Path(keep or workdir) / f"auto_{n}x{d}.npy"
+            for _ in range(repeat):  # interleaved: every method once per pass
+                for method in methods:
+                    runs = done.setdefault((n, d, method), [])
+                    if len(runs) >= repeat:
+                        continue
                     if not path.exists():
                         write_synthetic(path, n, d, kind="subspaces")
                         # An untimed first process: the page cache and
@@ -124,15 +132,22 @@ def run_grid(sizes, dims, workdir, k=20, exact_full=60_000, exact_queries=20_000
                         run_one(path, "exact", k, min(n, 1000))
                     queries = (min(exact_queries, n) if method == "exact" and n > exact_full
                                else 0)
-                    done[(n, d, method)] = run_one(path, method, k, queries)
+                    runs.append(run_one(path, method, k, queries))
                     if cache is not None:
                         with open(cache, "a") as f:
                             f.write(json.dumps({"n": n, "d": d, "method": method,
-                                                "result": done[(n, d, method)]}) + "\n")
-                    log(f"{n} x {d} {method}: {done[(n, d, method)]}")
-                row[method] = done[(n, d, method)]
+                                                "result": runs[-1]}) + "\n")
+                    log(f"{n} x {d} {method}: {runs[-1]}")
+            row = {"n": n, "d": d}
+            for method in METHODS:
+                runs = [r for r in done.get((n, d, method), []) if r["seconds"] is not None]
+                runs = runs or done.get((n, d, method), [])
+                if runs:
+                    ranked = sorted(runs, key=lambda r: r["seconds"] or float("inf"))
+                    row[method] = dict(ranked[(len(ranked) - 1) // 2], runs=len(runs),
+                                       all_seconds=[r["seconds"] for r in runs])
             rows.append(row)
-            if path.exists():
+            if path.exists() and keep is None:
                 path.unlink()
     return rows
 
@@ -141,6 +156,8 @@ def _fmt(r):
     if r["seconds"] is None:
         return "timeout"
     s = f"{r['seconds']:.1f}" + (" (scaled)" if r["scaled"] else "")
+    if r.get("runs", 1) > 1:
+        s += " (median of " + ", ".join(f"{t:.1f}" for t in r["all_seconds"]) + ")"
     if r["recall"] is not None:
         s += f", recall {r['recall']:.3f}"
     return s
@@ -173,7 +190,17 @@ def report(rows, command):
             f"{_fmt(row['approximate'])} | {_fmt(row['auto'])} ({row['auto']['chosen']}) | "
             f"{ratio:.2f} | {auto / best if auto else float('inf'):.2f} | "
             f"{row['auto']['load']} |")
-    lines += ["", f"Worst auto / faster: {worst:.2f} (target: at most 1.2).", ""]
+    lines += ["", f"Worst auto / faster: {worst:.2f} (target: at most 1.2).", "",
+              "How `auto` decides (skusl/neighbors/_plan.py): the cost model of "
+              "measured rates picks exact below 32 ivf cells (32k rows), else the "
+              "cheaper of ivf at 4 probes and pynndescent (its compile included "
+              "until it has run in the process); the ivf search first predicts its "
+              "recall on 256 rows and doubles its probes (up to 16) until 0.95, then "
+              "costs the rest of its search at those probes and hands over to "
+              "pynndescent when that is now cheaper (`ivf -> approximate` above; the "
+              "K-Means cells and the recall check, a few seconds at 1M rows, are then "
+              "spent). Separate processes of the same search differ by up to 25% on "
+              "this shared machine; rows with several runs give their median.", ""]
     return "\n".join(lines)
 
 
@@ -192,7 +219,12 @@ def register(subparsers):
     p.add_argument("--cache", default=None,
                    help="a .jsonl of finished runs (default: OUT with .jsonl)")
     p.add_argument("--rerun", nargs="*", default=[], choices=METHODS,
-                   help="methods to run again despite the cache")
+                   help="methods whose cached runs are dropped and run again")
+    p.add_argument("--repeat", type=int, default=1,
+                   help="runs per method (interleaved); the report shows the median")
+    p.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS,
+                   help="methods to run (the report shows every cached one)")
+    p.add_argument("--keep", default=None, help="keep the data files in this folder")
     p.set_defaults(handler=main)
 
 
@@ -204,5 +236,6 @@ def main(args):
         rows = run_grid(args.sizes, args.dims, workdir, exact_full=args.exact_full,
                         exact_queries=args.exact_queries,
                         cache=args.cache or Path(args.out).with_suffix(".jsonl"),
-                        rerun=args.rerun)
+                        rerun=args.rerun, repeat=args.repeat, methods=args.methods,
+                        keep=args.keep)
     return write_report(args.out, report(rows, command))

@@ -123,8 +123,10 @@ def kneighbors(X: ArrayLike, n_neighbors: int, *,
         search on a sample and its probes doubled until it reaches 0.95 (a
         warning if it cannot). ``"auto"``: the fastest by the cost model of
         measured rates (:func:`skusl.neighbors._plan.plan_neighbors`: exact below a few
-        thousand samples, ivf at a million); when ivf misses its recall
-        target, pynndescent. An estimator
+        thousand samples, ivf from 32 cells); when ivf misses its recall
+        target, or the probes it needs for it make the rest of its search
+        slower than pynndescent by the same model, pynndescent
+        (docs/benchmarks/neighbors_auto.md). An estimator
         with scikit-learn's ``KNeighborsTransformer`` interface (``fit_transform``
         returning a sparse distance graph) is fitted on ``X`` and its graph
         used; it must return at least ``n_neighbors`` neighbours besides self.
