@@ -33,6 +33,8 @@ N_PROBE = 4
 SAMPLE_PER_CELL = 40
 #: Rows merged at a time (bounds the sort's temporaries).
 MERGE_ROWS = 1 << 16
+#: Budget of one cell's (query rows, members) GEMM block, per worker.
+CELL_BLOCK_BYTES = 32 << 20
 #: Most probes the recall check doubles up to.
 MAX_PROBE = 32
 #: Rows on which the recall check runs the exact search (n x 256 x d, a GEMM).
@@ -220,6 +222,16 @@ def _n_workers(backend):
     return max(1, numba.get_num_threads())
 
 
+def _block_rows(n_members, itemsize):
+    """Query rows per (rows, members) block of one cell: at most :data:`CELL_BLOCK_BYTES`.
+
+    K-Means cells are uneven: at 1M x 512 (isotropic blobs) one cell's
+    members-against-members block was gigabytes when it was one GEMM (the
+    label step's peak: 3.7 GiB of anonymous memory in the search).
+    """
+    return int(max(256, min(4096, CELL_BLOCK_BYTES // max(1, n_members * itemsize))))
+
+
 def _search_cells(X, sq, k, n_probe, n_cells, by_home, home_bounds, by_probe, probe_bounds,
                   kernels, cand_d, cand_i, progress, workers=None):
     """Fill the candidates cell by cell; cells write disjoint (row, probe) slots.
@@ -239,16 +251,20 @@ def _search_cells(X, sq, k, n_probe, n_cells, by_home, home_bounds, by_probe, pr
         M = X[members]
         sq_m = sq[members]
         kk = min(k, members.size - 1)
+        step = _block_rows(members.size, X.dtype.itemsize)
         if kk > 0:  # the home rows, against each other (self excluded)
-            d, i = kernels.knn_block(M @ M.T, sq_m, sq_m, kk, 0, True)
-            cand_d[members, 0, :kk] = d
-            cand_i[members, 0, :kk] = members[i]
+            for s in range(0, members.size, step):
+                rows = members[s:s + step]
+                d, i = kernels.knn_block(M[s:s + step] @ M.T, sq_m[s:s + step], sq_m, kk,
+                                         s, True)
+                cand_d[rows, 0, :kk] = d
+                cand_i[rows, 0, :kk] = members[i]
         pairs = by_probe[probe_bounds[c]:probe_bounds[c + 1]]
         if pairs.size:  # rows probing c from elsewhere
             q_rows, q_rank = pairs // (n_probe - 1), pairs % (n_probe - 1) + 1
             kq = min(k, members.size)
-            for s in range(0, q_rows.size, 4096):  # bound the (queries, members) block
-                qr, rk = q_rows[s:s + 4096], q_rank[s:s + 4096]
+            for s in range(0, q_rows.size, step):  # bound the (queries, members) block
+                qr, rk = q_rows[s:s + step], q_rank[s:s + step]
                 d, i = kernels.knn_block(X[qr] @ M.T, sq[qr], sq_m, kq, 0, False)
                 cand_d[qr, rk, :kq] = d
                 cand_i[qr, rk, :kq] = members[i]
