@@ -61,7 +61,7 @@ def _ivf_still_faster(n_samples, n_features, n_neighbors, verbose):
     from ._plan import ivf_remaining_seconds, neighbors_seconds
 
     def accept(n_probe, recall, n_cells):
-        rest = ivf_remaining_seconds(n_samples, n_features, n_probe)
+        rest = ivf_remaining_seconds(n_samples, n_features, n_probe, n_neighbors)
         nnd = neighbors_seconds(n_samples, n_features, n_neighbors)["approximate"]
         if verbose:
             _log(f"ivf at {n_probe} probes: ~{rest:.0f} s left; approximate ~{nnd:.0f} s")

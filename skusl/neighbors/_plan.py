@@ -141,7 +141,6 @@ def neighbors_seconds(n, d, k, *, rate=None, cores=None):
     """
     from . import _cells
 
-
     rate = gemm_rate() if rate is None else float(rate)
     cores = _n_cores() if cores is None else int(cores)
     n, d, k = float(n), float(d), float(k)
