@@ -40,8 +40,8 @@ def test_run_caches_resumes_and_reports(tmp_path):
 
 
 def test_report_states_the_done_means_check():
-    def row(method, seed, probe):
-        return dict(dataset="d", labels_per_class=1, method=method, seed=seed, n=100,
+    def row(method, seed, probe, dataset=_uslt.ISSUE_DATASET):
+        return dict(dataset=dataset, labels_per_class=1, method=method, seed=seed, n=100,
                     n_classes=10, coverage=5, probe_C10=probe, probe_C100=probe,
                     fit_wall_s=1.0, fit_cpu_s=1.0)
 
@@ -51,4 +51,9 @@ def test_report_states_the_done_means_check():
     assert "+18.0 (holds)" in holds and "-2.0 (holds)" in holds
     missed = _uslt.report(rows + [row("uslt", 0, 0.45)], ["random", "usl", "uslt"], "cmd")
     # compared on the seeds all three have (seed 0 only), and the miss is named
-    assert "| d | 1 | 0 | 10 | 0.450 |" in missed and "-5.0 (MISSED)" in missed
+    assert f"| {_uslt.ISSUE_DATASET} | 1 | 0 | 10 | 0.450 |" in missed
+    assert "-5.0 (MISSED)" in missed
+    # other sets are reported, but the issue's criterion is about its set only
+    other = _uslt.report([row(m, 0, 0.4, dataset="other") for m in ("random", "usl", "uslt")],
+                         ["random", "usl", "uslt"], "cmd")
+    assert "## other" in other and "Done-means check" not in other

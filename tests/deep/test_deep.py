@@ -202,7 +202,7 @@ def test_uslt_fit_attributes_and_density_selection():
 
     X, _ = _blobs()
     m = USLTClusterer(n_select=3, n_neighbors=5, n_epochs=5, min_steps=0,
-                      random_state=0).fit(X)
+                      selection="density", utility="density", random_state=0).fit(X)
     n = X.shape[0]
     assert m.labels_.shape == (n,) and m.confidence_.shape == (n,)
     assert m.cluster_centers_.shape == (3, X.shape[1])
@@ -219,6 +219,7 @@ def test_uslt_fit_attributes_and_density_selection():
     Xn = X / np.linalg.norm(X, axis=1, keepdims=True)
     d, _ = NearestNeighbors(n_neighbors=6).fit(Xn).kneighbors(Xn)
     np.testing.assert_allclose(m.density_, 1.0 / (d[:, 1:] ** 2).mean(axis=1), rtol=1e-4)
+    np.testing.assert_array_equal(m.utility_, m.density_)
     sel = m.selected_indices_
     assert sel.shape == (3,) and len(set(sel)) == 3 and sel.dtype == np.int64
     # one per cluster, the densest member, largest cluster first
@@ -241,6 +242,48 @@ def test_uslt_confidence_selection():
 
 
 @needs_torch
+def test_uslt_regularized_selection_is_usls_regulariser_on_head_0s_clusters():
+    from sklearn.neighbors import NearestNeighbors
+
+    from skusl.selection._usl_core import regularized_selection
+
+    X, _ = _blobs(n=150, centers=4)
+    params = dict(n_select=4, n_neighbors=5, n_epochs=3, min_steps=0, random_state=0)
+    m = USLTClusterer(**params).fit(X)  # the default selection and utility
+    assert (m.selection, m.utility) == ("regularized", "cluster_density")
+    # utility = density x share of the 5 nearest neighbours in the sample's own cluster
+    Xn = (X / np.linalg.norm(X, axis=1, keepdims=True)).astype(np.float32)
+    _, ind = NearestNeighbors(n_neighbors=6).fit(Xn).kneighbors(Xn)
+    purity = (m.labels_[ind[:, 1:]] == m.labels_[:, None]).mean(axis=1)
+    assert purity.min() < 1  # the blobs touch: the weighting is not a no-op here
+    np.testing.assert_allclose(m.utility_, m.density_ * purity, rtol=1e-12)
+    picks, _ = regularized_selection(
+        Xn, m.utility_, m.labels_, 4, reg_weight=0.5, reg_alpha=0.5, reg_momentum=0.9,
+        reg_iter=10, reg_horizon=None, backend="numpy", reg_scale="cluster")
+    by_size = np.argsort(-m.cluster_sizes_, kind="stable")
+    np.testing.assert_array_equal(m.selected_indices_, picks[by_size])
+    # no regulariser: the plain utility pick, on the same training
+    plain = USLTClusterer(**params, reg_weight=0.0).fit(X)
+    dens = USLTClusterer(**params, selection="density").fit(X)
+    np.testing.assert_array_equal(plain.selected_indices_, dens.selected_indices_)
+    for i in dens.selected_indices_:
+        assert dens.utility_[i] == dens.utility_[dens.labels_ == dens.labels_[i]].max()
+    # a strong regulariser moves picks away from the utility peaks
+    strong = USLTClusterer(**params, reg_weight=50.0).fit(X)
+    assert set(strong.selected_indices_) != set(dens.selected_indices_)
+
+
+@needs_torch
+def test_uslt_regulariser_defaults_are_uslselectors():
+    from skusl import USLSelector
+
+    usl, uslt = USLSelector().get_params(), USLTClusterer().get_params()
+    for name in ("reg_weight", "reg_alpha", "reg_momentum", "reg_iter", "reg_horizon",
+                 "reg_scale"):
+        assert uslt[name] == usl[name], name
+
+
+@needs_torch
 def test_uslt_training_length_is_at_least_min_steps():
     X, _ = _blobs(n=120)  # batch 32: 4 steps a pass
     m = USLTClusterer(n_select=3, n_neighbors=5, n_epochs=1, min_steps=25, batch_size=32,
@@ -252,7 +295,7 @@ def test_uslt_training_length_is_at_least_min_steps():
 
 
 @needs_torch
-@pytest.mark.parametrize("selection", ["density", "confidence"])
+@pytest.mark.parametrize("selection", ["regularized", "density", "confidence"])
 def test_uslt_renumbering_another_heads_clusters_changes_nothing(monkeypatch, selection):
     """Heads number their clusters independently: only head 0's numbering may matter."""
     X, _ = _blobs(n=150, centers=4)
@@ -318,8 +361,13 @@ def test_uslt_reference_settings_are_valid_parameters():
 
     defaults = USLTClusterer().get_params()
     for name in ("alpha", "tau", "sharpen_temperature", "local_weight", "reweight",
-                 "mean_outside_mask", "reassign_thresholds", "selection"):
+                 "mean_outside_mask", "reassign_thresholds"):
         assert defaults[name] == USLT_REFERENCE_SETTINGS["imagenet"][name]
+    # the departures: the reference's density pick gets a cluster-purity weight
+    # and USL's regulariser
+    assert USLT_REFERENCE_SETTINGS["imagenet"]["selection"] == "density"
+    assert USLT_REFERENCE_SETTINGS["imagenet"]["utility"] == "density"
+    assert (defaults["selection"], defaults["utility"]) == ("regularized", "cluster_density")
     X, _ = _blobs(n=60)
     for name, settings in USLT_REFERENCE_SETTINGS.items():
         m = USLTClusterer(**{**FAST, **settings}).fit(X)
