@@ -32,7 +32,7 @@ from ._common import append_jsonl, read_jsonl
 #: versions are recomputed).
 VERSION = "uslt-3"
 
-DEFAULT_DATASETS = ("fashion20k_pixels",)
+DEFAULT_DATASETS = ("fashion20k_pixels", "digits1797_pixels", "mnist70k_pca100")
 #: The set and budget of issue 11's USL-T criterion (the Done-means check).
 ISSUE_DATASET, ISSUE_LABELS_PER_CLASS = "fashion20k_pixels", 1
 DEFAULT_SEEDS = (0, 1, 2, 3, 4)
@@ -232,6 +232,7 @@ def report(rows, methods, command):
                     f"{r:.3f} | {u:.3f} | "
                     f"{100 * (t - r):+.1f} ({'holds' if ok1 else 'MISSED'}) | "
                     f"{100 * (t - u):+.1f} ({'holds' if ok2 else 'MISSED'}) |")
+    lines += _across_sets(rows, methods, keys, labels)
     if checks:
         lines += ["## Done-means check (issue 11)", "",
                   "USL-T must beat random by at least 10 points and be within 3 points of USL "
@@ -241,6 +242,25 @@ def report(rows, methods, command):
                   "|---|---|---|---|---|---|---|---|---|", *checks, ""]
     lines += _notes()
     return "\n".join(lines)
+
+
+def _across_sets(rows, methods, keys, labels):
+    """Mean over the (set, budget) cells of each method's mean probe (C=10).
+
+    Only methods present in every cell are listed, so the means are comparable.
+    """
+    if len(keys) < 2:
+        return []
+    lines = ["## Mean over the sets", "",
+             "Mean over " + ", ".join(f"{ds} ({b}/class)" for ds, b in keys)
+             + " of each set's mean probe at C=10.", "",
+             "| method | mean probe C=10 |", "|---|---|"]
+    for method in methods:
+        per_cell = [[r["probe_C10"] for r in rows if (r["dataset"], r["labels_per_class"]) == k
+                     and r["method"] == method] for k in keys]
+        if all(per_cell):
+            lines.append(f"| {labels[method]} | {np.mean([np.mean(v) for v in per_cell]):.3f} |")
+    return lines + [""]
 
 
 def _notes():

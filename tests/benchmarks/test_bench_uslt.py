@@ -57,3 +57,15 @@ def test_report_states_the_done_means_check():
     other = _uslt.report([row(m, 0, 0.4, dataset="other") for m in ("random", "usl", "uslt")],
                          ["random", "usl", "uslt"], "cmd")
     assert "## other" in other and "Done-means check" not in other
+
+
+def test_report_means_over_sets_only_for_methods_on_every_set():
+    def row(method, dataset, probe):
+        return dict(dataset=dataset, labels_per_class=1, method=method, seed=0, n=100,
+                    n_classes=10, coverage=5, probe_C10=probe, probe_C100=probe,
+                    fit_wall_s=1.0, fit_cpu_s=1.0)
+
+    rows = [row("random", "a", 0.2), row("random", "b", 0.4), row("usl", "a", 0.5)]
+    text = _uslt.report(rows, ["random", "usl"], "cmd")
+    assert "## Mean over the sets" in text and "| random | 0.300 |" in text
+    assert "| USL (USLSelector, defaults) | 0.500 |" not in text  # usl lacks set b
